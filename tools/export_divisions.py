@@ -1,0 +1,33 @@
+"""Regenerate the 2025 division tables from the `vietnam-provinces` package.
+
+The product reads the CSV files, never the package: a future merger is then a
+new dated folder under matching/data/divisions/, reviewed like any data change.
+
+    .venv/bin/python tools/export_divisions.py matching/data/divisions/2025-07-01
+"""
+
+import csv
+import sys
+from pathlib import Path
+
+from vietnam_provinces import Province, Ward
+
+
+def main(out_dir: Path) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with (out_dir / "provinces.csv").open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["province_code", "name", "division_type"])
+        for p in sorted(Province.iter_all(), key=lambda p: p.code.value):
+            w.writerow([f"{p.code.value:02d}", p.name, p.division_type.value])
+    with (out_dir / "communes.csv").open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["commune_code", "name", "division_type", "province_code"])
+        for c in sorted(Ward.iter_all(), key=lambda c: c.code.value):
+            w.writerow(
+                [f"{c.code.value:05d}", c.name, c.division_type.value, f"{c.province_code.value:02d}"]
+            )
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))
