@@ -1,0 +1,188 @@
+"""Vietnamese personal names: canonical form, ASCII key, parts and formatting flags.
+
+Formatting (case, spacing, NFC/NFD, Ð for Đ, tone convention, keystroke
+leftovers) is normalised away and reported as flags; letters and tones are
+never changed otherwise, so a substantive difference (Nguyển vs Nguyễn, a
+changed or dropped part) survives as a difference in the canonical form.
+
+`normalise_names(df, column)` keeps `column` as it is and adds, with the
+prefix `<column>_` unless another is given:
+
+- canonical (str): NFC, Title Case, single spaces, canonical tone placement
+  (see `matching.syllables`); null when the name is empty.
+- key (str): ASCII fold of the canonical form: lowercase, no marks, đ→d.
+- tokens (list[str]): the canonical syllables.
+- family (str): best guess: the first token, or the longest compound family
+  name of `data/compound_family_names.csv` that leaves a given name; null for
+  a one-token name.
+- middle (str): the tokens between family and given; null when none.
+- given (str): the last token.
+
+Flags (bool; false for an empty name):
+
+- no_diacritics: the canonical form is plain ASCII (marks missing, or a name
+  that has none, such as Lan Anh).
+- upper_case: written in capitals.
+- nfd: the raw value was not NFC (NFD or another decomposition).
+- other_tone_style: tone on the main vowel of open oa/oe/uy (hoà, thuỷ).
+- repaired_telex: Telex keystrokes left in the text were decoded (Nguyeenx).
+- repaired_vni: VNI digits left in the text were decoded (Nguye64n).
+- repaired_vowel: a mis-composed vowel was mended (lựơng, Trưong, hòan, qúy).
+- eth_for_d: Ð/ð (eth) typed for Đ/đ.
+- odd_spacing: leading, trailing, repeated or non-ASCII whitespace, or
+  zero-width characters.
+
+Flags are false for an empty name. A split into family/middle/given is only a
+guess (domain §1): match on the whole name.
+
+Speed: names repeat heavily and their syllables far more, so the text work is
+done by polars on the whole column and only the distinct lowercase tokens (a
+few thousand) go through the Python syllable logic, mapped back with one
+`replace_strict` per output.
+"""
+
+import csv
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import polars as pl
+
+from matching.syllables import TokenFlag, fold, normalise_token
+
+_DATA = Path(__file__).parent / "data"
+_INVISIBLE = "[\u200b\u200c\u200d\u2060\ufeff]"
+_ODD_SPACE = r"^\s|\s$|\s\s|[^\S ]|" + _INVISIBLE
+_NON_ASCII = r"[^\x00-\x7f]"
+_WORD_START = re.compile(r"(^|['\-])(\w)")
+
+_TOKEN_FLAGS = {
+    "other_tone_style": TokenFlag.OTHER_TONE_STYLE,
+    "repaired_telex": TokenFlag.REPAIRED_TELEX,
+    "repaired_vni": TokenFlag.REPAIRED_VNI,
+    "repaired_vowel": TokenFlag.REPAIRED_VOWEL,
+}
+FLAGS: tuple[str, ...] = ("no_diacritics", "upper_case", "nfd", *_TOKEN_FLAGS,
+                          "eth_for_d", "odd_spacing")
+"""The flag columns `normalise_names` adds (after the prefix), in order."""
+
+
+@dataclass(frozen=True)
+class NormalisedName:
+    """One name normalised; the same values as one row of `normalise_names`."""
+
+    raw: str | None
+    canonical: str | None
+    key: str | None
+    tokens: tuple[str, ...]
+    family: str | None
+    middle: str | None
+    given: str | None
+    flags: frozenset[str]
+
+
+@cache
+def compound_family_names() -> frozenset[str]:
+    """Folded compound family names (data/compound_family_names.csv)."""
+    with (_DATA / "compound_family_names.csv").open(encoding="utf-8") as f:
+        return frozenset(fold(row["family_name"]) for row in csv.DictReader(f))
+
+
+def capitalise(token: str) -> str:
+    """Title-case a lowercase token, also after ' and - (H'Hen); never lengthens it."""
+
+    def upper(m: re.Match[str]) -> str:
+        ch = m.group(2).upper()
+        return m.group(1) + (ch if len(ch) == 1 else m.group(2))
+
+    return _WORD_START.sub(upper, token)
+
+
+def _family_length(key: pl.Expr) -> pl.Expr:
+    """Syllables in the family name: the longest known compound that leaves a given name."""
+    compounds = sorted(compound_family_names(), key=len, reverse=True)
+    pattern = "^(" + "|".join(re.escape(c) for c in compounds) + ") "
+    return key.str.extract(pattern, 1).str.count_matches(" ").add(1).fill_null(1)
+
+
+def normalise_names(df: pl.DataFrame, column: str, prefix: str | None = None) -> pl.DataFrame:
+    """Add the canonical name, key, parts and flags of `column` (see the module docstring)."""
+    p = f"{column}_" if prefix is None else prefix
+    nfc, lower, keys, bits, family_len = (
+        f"__{p}{name}" for name in ("nfc", "lower", "keys", "bits", "family_len")
+    )
+    raw = pl.col(column)
+    text = (
+        pl.col(nfc)
+        .str.replace_all("Ð", "Đ", literal=True)
+        .str.replace_all("ð", "đ", literal=True)
+        .str.replace_all(_INVISIBLE, "")
+        .str.replace_all(r"\s+", " ")
+        .str.strip_chars(" ")
+    )
+    out = df.with_columns(raw.str.normalize("NFC").alias(nfc)).with_columns(
+        pl.when(text != "").then(text.str.to_lowercase().str.split(" ")).alias(lower),
+        (raw != pl.col(nfc)).fill_null(False).alias(f"{p}nfd"),
+        (
+            pl.col(nfc).str.contains(r"\p{Lu}")
+            & ~pl.col(nfc).str.contains(r"\p{Ll}")
+            & (pl.col(nfc).str.count_matches(r"\p{L}") > 1)
+        ).fill_null(False).alias(f"{p}upper_case"),
+        raw.str.contains("[Ðð]").fill_null(False).alias(f"{p}eth_for_d"),
+        raw.str.contains(_ODD_SPACE).fill_null(False).alias(f"{p}odd_spacing"),
+    )
+
+    distinct = out.get_column(lower).explode().drop_nulls().unique().to_list()
+    normalised = [normalise_token(t) for t in distinct]
+    canonical = {t: capitalise(n.canonical) for t, n in zip(distinct, normalised, strict=True)}
+    folded = {t: n.folded for t, n in zip(distinct, normalised, strict=True)}
+    flags = {t: int(n.flags) for t, n in zip(distinct, normalised, strict=True)}
+
+    def mapped(table: dict[str, str] | dict[str, int], dtype: type[pl.DataType]) -> pl.Expr:
+        return pl.col(lower).list.eval(pl.element().replace_strict(table, return_dtype=dtype))
+
+    out = out.with_columns(
+        mapped(canonical, pl.String).alias(f"{p}tokens"),
+        mapped(folded, pl.String).alias(keys),
+        mapped(flags, pl.Int64).list.eval(pl.element().bitwise_or()).list.first().alias(bits),
+    )
+    tokens = pl.col(f"{p}tokens")
+    n = tokens.list.len()
+    family = pl.col(family_len)
+    out = out.with_columns(
+        tokens.list.join(" ").alias(f"{p}canonical"),
+        pl.col(keys).list.join(" ").alias(f"{p}key"),
+    ).with_columns(
+        _family_length(pl.col(f"{p}key")).alias(family_len),
+    ).with_columns(
+        pl.when(n > 1).then(tokens.list.slice(0, family).list.join(" ")).alias(f"{p}family"),
+        pl.when(n > family + 1)
+        .then(tokens.list.slice(family, n - family - 1).list.join(" "))
+        .alias(f"{p}middle"),
+        tokens.list.last().alias(f"{p}given"),
+        *[((pl.col(bits) & int(bit)) != 0).fill_null(False).alias(f"{p}{name}")
+          for name, bit in _TOKEN_FLAGS.items()],
+    ).with_columns(
+        pl.col(f"{p}canonical").str.contains(_NON_ASCII).not_().fill_null(False)
+        .alias(f"{p}no_diacritics"),
+    )
+    columns = ["canonical", "key", "tokens", "family", "middle", "given", *FLAGS]
+    return out.select(*df.columns, *[f"{p}{c}" for c in columns])
+
+
+def normalise_name(name: str | None) -> NormalisedName:
+    """Normalise one name with exactly the logic of `normalise_names` (one-row frame)."""
+    row = normalise_names(pl.DataFrame({"n": [name]}, schema={"n": pl.String}), "n", "").row(
+        0, named=True
+    )
+    return NormalisedName(
+        raw=name,
+        canonical=row["canonical"],
+        key=row["key"],
+        tokens=tuple(row["tokens"] or ()),
+        family=row["family"],
+        middle=row["middle"],
+        given=row["given"],
+        flags=frozenset(f for f in FLAGS if row[f]),
+    )
