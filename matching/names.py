@@ -55,7 +55,6 @@ _DATA = Path(__file__).parent / "data"
 _INVISIBLE = "[\u200b\u200c\u200d\u2060\ufeff]"
 _ODD_SPACE = r"^\s|\s$|\s\s|[^\S ]|" + _INVISIBLE
 _NON_ASCII = r"[^\x00-\x7f]"
-_WORD_START = re.compile(r"(^|['\-])(\w)")
 
 _TOKEN_FLAGS = {
     "other_tone_style": TokenFlag.OTHER_TONE_STYLE,
@@ -87,16 +86,6 @@ def compound_family_names() -> frozenset[str]:
     """Folded compound family names (data/compound_family_names.csv)."""
     with (_DATA / "compound_family_names.csv").open(encoding="utf-8") as f:
         return frozenset(fold(row["family_name"]) for row in csv.DictReader(f))
-
-
-def capitalise(token: str) -> str:
-    """Title-case a lowercase token, also after ' and - (H'Hen); never lengthens it."""
-
-    def upper(m: re.Match[str]) -> str:
-        ch = m.group(2).upper()
-        return m.group(1) + (ch if len(ch) == 1 else m.group(2))
-
-    return _WORD_START.sub(upper, token)
 
 
 def _family_length(key: pl.Expr) -> pl.Expr:
@@ -135,7 +124,7 @@ def normalise_names(df: pl.DataFrame, column: str, prefix: str | None = None) ->
 
     distinct = out.get_column(lower).explode().drop_nulls().unique().to_list()
     normalised = [normalise_token(t) for t in distinct]
-    canonical = {t: capitalise(n.canonical) for t, n in zip(distinct, normalised, strict=True)}
+    canonical = {t: n.canonical for t, n in zip(distinct, normalised, strict=True)}
     folded = {t: n.folded for t, n in zip(distinct, normalised, strict=True)}
     flags = {t: int(n.flags) for t, n in zip(distinct, normalised, strict=True)}
 

@@ -25,6 +25,7 @@ a quality mark (ơ in ươ), else on the last vowel before a final consonant,
 else on the middle of three vowels, else on the first.
 """
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from enum import IntFlag
@@ -100,6 +101,7 @@ _HORN = {"o": "ơ", "u": "ư"}
 _STROKE = {"d": "đ"}
 _TELEX_W = _HORN | _BREVE
 _VNI_MARKS = {"6": _CIRCUMFLEX, "7": _HORN, "8": _BREVE, "9": _STROKE}
+_WORD_START = re.compile(r"(^|['\-])(\w)")
 
 
 class TokenFlag(IntFlag):
@@ -131,7 +133,7 @@ class Syllable:
 
 @dataclass(frozen=True)
 class NormalisedToken:
-    """One token normalised: canonical lowercase spelling, ASCII key and flags."""
+    """One token normalised: canonical spelling (Title Case), ASCII key and flags."""
 
     canonical: str
     folded: str
@@ -344,13 +346,23 @@ def _read_keystrokes(token: str) -> tuple[Syllable | None, TokenFlag]:
     return syllable, flag if syllable is not None else TokenFlag.NONE
 
 
+def capitalise(token: str) -> str:
+    """Title-case a lowercase token, also after ' and - (H'Hen); never lengthens it."""
+
+    def upper(m: re.Match[str]) -> str:
+        ch = m.group(2).upper()
+        return m.group(1) + (ch if len(ch) == 1 else m.group(2))
+
+    return _WORD_START.sub(upper, token)
+
+
 def fold(text: str) -> str:
     """ASCII key: lowercase, no marks, đ→d (unidecode would not be told about Ð)."""
     return unidecode(text.lower().replace("đ", "d"))
 
 
 def normalise_token(token: str) -> NormalisedToken:
-    """Canonical spelling of one lowercase NFC token without whitespace.
+    """Canonical spelling of one lowercase NFC token without whitespace, in Title Case.
 
     A valid syllable keeps its letters and gets the canonical tone position. An
     invalid one is repaired (half-horned ươ, VNI digits, Telex letters) only
@@ -360,5 +372,5 @@ def normalise_token(token: str) -> NormalisedToken:
     syllable, flags = _read_marks(token)
     if syllable is None:
         syllable, flags = _read_keystrokes(token)
-    canonical = spell(syllable) if syllable is not None else token
+    canonical = capitalise(spell(syllable) if syllable is not None else token)
     return NormalisedToken(canonical, fold(canonical), flags)

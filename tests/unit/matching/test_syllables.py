@@ -88,7 +88,7 @@ def test_invalid_syllables(token: str, why: str) -> None:
 ])
 def test_normalise_token(token: str, canonical: str, flag: TokenFlag) -> None:
     result = normalise_token(token)
-    assert (result.canonical, result.flags) == (canonical, flag)
+    assert (result.canonical, result.flags) == (canonical.capitalize(), flag)
 
 
 @pytest.mark.parametrize("token, folded", [
