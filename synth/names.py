@@ -1,0 +1,208 @@
+"""Vietnamese names: drawing them for people, and writing them out as entered.
+
+A name is kept as syllable tokens in seven slots, family name first:
+family (2), middle (2), an added part (1, used only by noise), given (2);
+-1 marks an empty slot. Every distinct syllable, its typo and its wrong-tone
+twin, and every formatting variant of each of those is computed once over
+the vocabulary (a few thousand strings); a record's name is then a gather
+from that table per slot and one vectorised join.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from synth import spelling
+from synth.dates import ymd
+from synth.people import CHILD, People
+from synth.rates import Rates
+from synth.tables import DATA_DIR, read_rows
+
+Index = npt.NDArray[np.int64]
+Tokens = npt.NDArray[np.int64]
+
+SLOTS = 7
+FAMILY, MIDDLE, ADDED, GIVEN = slice(0, 2), slice(2, 4), 4, slice(5, 7)
+WESTERN_ORDER = [2, 3, 4, 5, 6, 0, 1]
+"""Slot order of a name written given-name-first (Thị Thanh Thảo Nguyễn)."""
+
+MODES: tuple[Callable[[str], str], ...] = (
+    str, spelling.strip_diacritics, spelling.nfd, spelling.tone_convention, spelling.eth,
+    spelling.telex, spelling.vni, spelling.miscompose,
+)
+KEEP, NO_DIACRITICS, NFD, TONE_CONVENTION, ETH, TELEX, VNI, MISCOMPOSED = range(len(MODES))
+CASES: tuple[Callable[[str], str], ...] = (str, str.upper, str.lower)
+"""A written name is one MODE (diacritics) and one CASE; variant = mode * 3 + case."""
+
+
+@dataclass(frozen=True)
+class Table:
+    """Entries of one name table as syllable tokens (two slots), with weights."""
+
+    tokens: Tokens
+    sex: npt.NDArray[np.str_]
+    weight: npt.NDArray[np.float64]
+
+    def p(self, sexes: str) -> npt.NDArray[np.float64]:
+        """Draw probabilities restricted to entries whose sex is in `sexes`."""
+        w = np.where(np.isin(self.sex, list(sexes)), self.weight, 0.0)
+        return w / w.sum()
+
+
+@dataclass(frozen=True)
+class NameBook:
+    """The name tables, the syllable vocabulary and its written variants."""
+
+    vocab: tuple[str, ...]
+    family: Table
+    middle: Table
+    given: Table
+    cohorts: npt.NDArray[np.float64]
+    """Rows of middle_name_cohorts.csv: born_from, born_to, p_van, p_thi, p_none,
+    second_middle_m, second_middle_f."""
+    van: int
+    thi: int
+    typo_of: Index
+    """Token of each token's typo."""
+    retone_of: Index
+    """Token of each token with another tone, or -1 for a toneless syllable."""
+    variants: pl.Series
+    """len(MODES) * len(CASES) blocks of len(vocab) strings, then one null."""
+
+    def render(self, tokens: Tokens, variant: npt.NDArray[np.int64]) -> pl.Series:
+        """Names as written: each record's tokens in one variant, joined by spaces."""
+        size = len(self.vocab)
+        null = len(self.variants) - 1
+        cols = [
+            self.variants.gather(np.where(tokens[:, k] >= 0, variant * size + tokens[:, k], null))
+            .alias(f"t{k}")
+            for k in range(tokens.shape[1])
+        ]
+        frame = pl.DataFrame(cols)
+        return frame.select(pl.concat_str(pl.all(), separator=" ", ignore_nulls=True)).to_series()
+
+
+@cache
+def name_book() -> NameBook:
+    """Read the name tables and precompute every variant of every syllable."""
+    family_rows = read_rows(DATA_DIR / "family_names.csv")
+    middle_rows = read_rows(DATA_DIR / "middle_names.csv")
+    given_rows = read_rows(DATA_DIR / "given_names.csv")
+    cohort_rows = read_rows(DATA_DIR / "middle_name_cohorts.csv")
+    names = [r["name"] for r in family_rows + middle_rows + given_rows] + ["Văn", "Thị"]
+    base = sorted({syllable for name in names for syllable in name.split()})
+
+    rng = np.random.Generator(np.random.PCG64(20250701))
+    extra: list[str] = []
+    typos = [spelling.typo(s, rng) for s in base]
+    retones = [spelling.retone(s, rng) for s in base]
+    vocab = list(base)
+    index = {s: i for i, s in enumerate(vocab)}
+    for s in [*typos, *(r for r in retones if r is not None)]:
+        if s not in index:
+            index[s] = len(vocab)
+            vocab.append(s)
+            extra.append(s)
+    typo_of = np.array([index[s] for s in typos] + [index[s] for s in extra], dtype=np.int64)
+    retone_of = np.array([index[r] if r is not None else -1 for r in retones] + [-1] * len(extra),
+                         dtype=np.int64)
+    variants = [case(mode(s)) for mode in MODES for case in CASES for s in vocab]
+
+    def table(rows: list[dict[str, str]], weight: str) -> Table:
+        tokens = np.full((len(rows), 2), -1, dtype=np.int64)
+        for i, r in enumerate(rows):
+            for j, syllable in enumerate(r["name"].split()):
+                tokens[i, j] = index[syllable]
+        sex = np.array([r.get("sex", "U") for r in rows])
+        return Table(tokens, sex, np.array([float(r[weight]) for r in rows]))
+
+    columns = ("born_from", "born_to", "p_van", "p_thi", "p_none", "second_middle_m",
+               "second_middle_f")
+    return NameBook(
+        vocab=tuple(vocab),
+        family=table(family_rows, "share_pct"),
+        middle=table(middle_rows, "weight"),
+        given=table(given_rows, "weight"),
+        cohorts=np.array([[float(r[c]) for c in columns] for r in cohort_rows]),
+        van=index["Văn"],
+        thi=index["Thị"],
+        typo_of=typo_of,
+        retone_of=retone_of,
+        variants=pl.Series("variants", [*variants, None], dtype=pl.Utf8),
+    )
+
+
+def draw_names(people: People, rng: np.random.Generator, rates: Rates, book: NameBook) -> Tokens:
+    """Name tokens (n x SLOTS) for everyone: the family name passed down the
+    lineage, a middle name by sex and birth cohort, a given name by sex."""
+    n = people.size
+    male = people.male
+    family = rng.choice(len(book.family.weight), size=n, p=book.family.p("U"))
+    for _ in range(3):  # lineage chains are at most two links long
+        linked = people.lineage >= 0
+        family[linked] = family[people.lineage[linked]]
+
+    given = _by_sex(book.given, male, rng, "MU", "FU")
+    year = ymd(people.birth)[0]
+    cohort = book.cohorts[np.searchsorted(book.cohorts[:, 0], year, side="right") - 1]
+    p_custom = np.where(male, cohort[:, 2], cohort[:, 3])
+    custom = np.where(male, book.van, book.thi)
+    u = rng.random(n)
+    other = _by_sex(book.middle, male, rng, "M", "F")
+    middle1 = np.where(u < p_custom, custom,
+                       np.where(u < p_custom + cohort[:, 4], -1, book.middle.tokens[other, 0]))
+    second = (middle1 == custom) & (rng.random(n) < np.where(male, cohort[:, 5], cohort[:, 6]))
+    middle2 = np.where(second, book.middle.tokens[_by_sex(book.middle, male, rng, "M", "F"), 0], -1)
+    two_syllable_given = book.given.tokens[given, 1] >= 0
+    middle2[two_syllable_given] = -1
+    middle1[two_syllable_given & (rng.random(n) < 0.6)] = -1
+
+    # some children carry their mother's family name as a middle name
+    mother = people.mother
+    mother_family = book.family.tokens[family[np.maximum(mother, 0)]]
+    takes_mother = ((people.role == CHILD) & (people.father >= 0) & (mother >= 0)
+                    & (year >= 1970) & (mother_family[:, 1] < 0)
+                    & (mother_family[:, 0] != book.family.tokens[family, 0])
+                    & (rng.random(n) < rates.mother_family_middle))
+    middle1[takes_mother] = mother_family[takes_mother, 0]
+
+    given = _distinct_given(given, middle1, middle2, people.twin_of, male, rng, book)
+    tokens = np.full((n, SLOTS), -1, dtype=np.int64)
+    tokens[:, FAMILY] = book.family.tokens[family]
+    tokens[:, 2] = middle1
+    tokens[:, 3] = middle2
+    tokens[:, GIVEN] = book.given.tokens[given]
+    return tokens
+
+
+def _by_sex(table: Table, male: npt.NDArray[np.bool_], rng: np.random.Generator,
+            men: str, women: str) -> Index:
+    """An entry of the table for each person, from the men's or women's entries."""
+    out = np.empty(len(male), dtype=np.int64)
+    for mask, sexes in ((male, men), (~male, women)):
+        out[mask] = rng.choice(len(table.weight), size=int(mask.sum()), p=table.p(sexes))
+    return out
+
+
+def _distinct_given(given: Index, middle1: Index, middle2: Index, twin_of: Index,
+                    male: npt.NDArray[np.bool_], rng: np.random.Generator,
+                    book: NameBook) -> Index:
+    """Redraw given names that repeat a middle name or the co-twin's given name."""
+    twin = twin_of >= 0
+    for _ in range(50):
+        first = book.given.tokens[given, 0]
+        clash = (first == middle1) | (first == middle2)
+        clash[twin] |= given[twin] == given[twin_of[twin]]
+        if not clash.any():
+            break
+        given[clash] = _by_sex(book.given, male[clash], rng, "MU", "FU")
+    return given
+
+
+def full_names(tokens: Tokens, book: NameBook) -> pl.Series:
+    """Names as the registry stores them (NFC, family name first)."""
+    return book.render(tokens, np.zeros(len(tokens), dtype=np.int64))

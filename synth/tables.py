@@ -1,0 +1,91 @@
+"""Reference tables the world is drawn from: the data files under synth/data and
+the 2025 administrative divisions shipped with `matching`.
+
+Files are read with the csv module (they are small) and turned into numpy
+arrays in file order, so draws never depend on dict or set ordering.
+"""
+
+import csv
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+DATA_DIR = Path(__file__).parent / "data"
+DIVISIONS_VERSION = "2025-07-01"
+"""The division tables in matching/data/divisions/ that the world lives in."""
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    """Rows of a CSV file whose leading `#` lines are comments (the sources)."""
+    with path.open(encoding="utf-8", newline="") as f:
+        lines = [line for line in f if not line.startswith("#")]
+    return list(csv.DictReader(lines))
+
+
+@dataclass(frozen=True)
+class Divisions:
+    """2025 provinces and communes, and the old 63-province codes that map to them."""
+
+    province_codes: tuple[str, ...]
+    """New 2-digit province codes, sorted."""
+    province_names: tuple[str, ...]
+    commune_codes: tuple[str, ...]
+    """5-digit commune codes, sorted."""
+    commune_names: tuple[str, ...]
+    commune_province: npt.NDArray[np.int64]
+    """Index into province_codes of each commune."""
+    old_codes: npt.NDArray[np.int64]
+    """The 63 old province codes (also the last two digits of ID prefixes)."""
+    old_names: tuple[str, ...]
+    old_to_new: npt.NDArray[np.int64]
+    """Index into province_codes of the new province each old code merged into."""
+
+
+@cache
+def divisions() -> Divisions:
+    """The division tables of DIVISIONS_VERSION."""
+    base = files("matching").joinpath("data", "divisions", DIVISIONS_VERSION)
+    provinces = read_rows(Path(str(base.joinpath("provinces.csv"))))
+    communes = read_rows(Path(str(base.joinpath("communes.csv"))))
+    mapping = read_rows(Path(str(base.joinpath("province_mapping.csv"))))
+    provinces.sort(key=lambda r: r["province_code"])
+    communes.sort(key=lambda r: r["commune_code"])
+    mapping.sort(key=lambda r: r["old_code"])
+    index = {r["province_code"]: i for i, r in enumerate(provinces)}
+    return Divisions(
+        province_codes=tuple(r["province_code"] for r in provinces),
+        province_names=tuple(r["name"] for r in provinces),
+        commune_codes=tuple(r["commune_code"] for r in communes),
+        commune_names=tuple(r["name"] for r in communes),
+        commune_province=np.array([index[r["province_code"]] for r in communes], dtype=np.int64),
+        old_codes=np.array([int(r["old_code"]) for r in mapping], dtype=np.int64),
+        old_names=tuple(r["old_name"] for r in mapping),
+        old_to_new=np.array([index[r["new_code"]] for r in mapping], dtype=np.int64),
+    )
+
+
+@dataclass(frozen=True)
+class Pyramid:
+    """Population by five-year age group (synth/data/age_pyramid.csv)."""
+
+    age_from: npt.NDArray[np.int64]
+    age_to: npt.NDArray[np.int64]
+    share: npt.NDArray[np.float64]
+    male_share: npt.NDArray[np.float64]
+
+
+@cache
+def pyramid() -> Pyramid:
+    """The age pyramid, shares normalised to 1."""
+    rows = read_rows(DATA_DIR / "age_pyramid.csv")
+    thousands = np.array([float(r["thousands"]) for r in rows])
+    return Pyramid(
+        age_from=np.array([int(r["age_from"]) for r in rows], dtype=np.int64),
+        age_to=np.array([int(r["age_to"]) for r in rows], dtype=np.int64),
+        share=thousands / thousands.sum(),
+        male_share=np.array([float(r["male_share"]) for r in rows]),
+    )
