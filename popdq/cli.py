@@ -1,0 +1,163 @@
+"""The `popdq` command line (contract §2). Thin: parse options, call a verb, print.
+
+Every failure a user can cause ends as one line on stderr and a non-zero exit;
+set POPDQ_DEBUG=1 to see the traceback of an unexpected error.
+"""
+
+import atexit
+import datetime as dt
+import getpass
+import os
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import click
+
+from popdq import progress
+from popdq.errors import PopdqError
+from popdq.settings import DEFAULT_WAREHOUSE, WAREHOUSE_ENV
+from warehouse.contract import DATASETS, SOURCE_KINDS
+
+
+@atexit.register  # registered first, so it runs last, after Prefect has stopped its server
+def _quiet_interpreter_teardown() -> None:
+    """After a Prefect run, duckdb's nanobind bindings print a screen of benign
+    `nanobind: leaked … DuckDBPyType` lines while the interpreter tears down
+    (wjakob/nanobind#69 explains why they are harmless). Nothing of ours is written
+    after this point, so stderr is closed to keep the one-line-error promise."""
+    sys.stderr.flush()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+
+
+class _OneLineErrors(click.Group):
+    """Turn every error into `popdq: <reason>` on one line."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            return super().main(*args, **kwargs)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("popdq: aborted", err=True)
+            sys.exit(1)
+        except click.ClickException as exc:
+            click.echo(f"popdq: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except PopdqError as exc:
+            click.echo(f"popdq: {exc}", err=True)
+            sys.exit(1)
+        except Exception as exc:
+            if os.environ.get("POPDQ_DEBUG"):
+                raise
+            click.echo(
+                f"popdq: internal error ({type(exc).__name__}); "
+                "rerun with POPDQ_DEBUG=1 for details",
+                err=True,
+            )
+            sys.exit(70)
+
+
+warehouse_option = click.option(
+    "--warehouse",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar=WAREHOUSE_ENV,
+    default=DEFAULT_WAREHOUSE,
+    show_default=f"${WAREHOUSE_ENV}, else {DEFAULT_WAREHOUSE}",
+    help="The DuckDB warehouse file.",
+)
+
+
+@click.group(cls=_OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="popdq")
+def app() -> None:
+    """popdq: data quality for the population registry and its source extracts."""
+
+
+@app.command()
+@click.option("--persons", type=click.IntRange(min=1), required=True, help="Registry size.")
+@click.option("--seed", type=int, required=True, help="Same seed, same bytes.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+def synth(persons: int, seed: int, out: Path) -> None:
+    """Write a synthetic registry, the three sources and truth.csv."""
+    _write_synthetic_world(persons, seed, out)
+
+
+@app.command()
+@click.argument("kind", type=click.Choice(list(DATASETS)), metavar="KIND")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--by", default=None, help="Who loads (default: the OS user).")
+@warehouse_option
+def load(kind: str, file: Path, by: str | None, warehouse: Path) -> None:
+    """Load or replace the registry or one source extract."""
+    _load(warehouse, kind, file, by or getpass.getuser())
+
+
+@app.command()
+@click.option("--locality", default=None, help="Only this province (2 digits) or commune (5).")
+@click.option("--source", type=click.Choice(list(SOURCE_KINDS)), default=None)
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Run date, YYYY-MM-DD (default: today).")
+@warehouse_option
+def run(locality: str | None, source: str | None, as_of: dt.datetime | None,
+        warehouse: Path) -> None:
+    """The nightly flow: validate, normalise, match, report."""
+    _run(warehouse, locality, source, as_of.date() if as_of else dt.date.today())
+
+
+@app.command()
+@click.option("--persons", type=click.IntRange(min=1), default=100_000, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("popdq-demo"), show_default=True, help="Where the world is written.")
+@warehouse_option
+def demo(persons: int, seed: int, out: Path, warehouse: Path) -> None:
+    """Build a synthetic world, load it into a fresh warehouse and run the nightly flow."""
+    from warehouse.demo import reset_demo_warehouse
+
+    files = _write_synthetic_world(persons, seed, out)
+    reset_demo_warehouse(warehouse)
+    for kind in DATASETS:
+        _load(warehouse, kind, files[kind], "popdq-demo")
+    run_id = _run(warehouse, None, None, dt.date.today())
+    click.echo(f"demo world: {out}/ (truth.csv says what was injected)")
+    click.echo(f"warehouse:  {warehouse} (run {run_id})")
+
+
+def _write_synthetic_world(persons: int, seed: int, out: Path) -> dict[str, Path]:
+    import synth
+
+    with progress.step(f"Synthesising {persons:,} persons"):
+        files = synth.write_world(synth.generate_world(persons, seed), out)
+    for name, path in files.items():
+        click.echo(f"{name}: {path}")
+    return files
+
+
+def _load(warehouse: Path, kind: str, file: Path, by: str) -> None:
+    from warehouse.datasets import load_file
+    from warehouse.db import open_warehouse
+
+    with progress.step(f"Loading {kind} from {file.name}"), open_warehouse(warehouse) as con:
+        summary, extract = load_file(con, kind, file, loaded_by=by)
+    click.echo(
+        f"{kind}: {summary.rows_read:,} rows read = {summary.rows_loaded:,} loaded"
+        f" + {summary.rows_quarantined:,} quarantined ({file.name}, load {summary.load_id})"
+    )
+    reasons = Counter(q.reason.split(" (")[0] for q in extract.quarantined)
+    for reason, count in sorted(reasons.items(), key=lambda rc: (-rc[1], rc[0])):
+        click.echo(f"  quarantined {count:,}: {reason}")
+
+
+def _run(warehouse: Path, locality: str | None, source: str | None, as_of: dt.date) -> int:
+    from flows.nightly import nightly
+
+    if not warehouse.exists():
+        raise PopdqError(f"{warehouse}: no warehouse here (load data first, or pass --warehouse)")
+    with progress.step("Running the nightly flow"):
+        run_id = nightly(warehouse, as_of, locality, source)
+    click.echo(f"run {run_id} succeeded (as of {as_of.isoformat()})")
+    return run_id

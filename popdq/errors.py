@@ -1,0 +1,5 @@
+"""The one exception type users see: its message is the one line the CLI prints."""
+
+
+class PopdqError(Exception):
+    """A failure with a message fit for a steward: names the file, row or column, no traceback."""

@@ -1,0 +1,104 @@
+"""Opening the warehouse: one DuckDB file, owner-only, always at the newest schema."""
+
+import os
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from popdq.errors import PopdqError
+
+MIGRATIONS = resources.files("warehouse") / "migrations"
+
+_OWNER_ONLY = stat.S_IRUSR | stat.S_IWUSR
+
+
+def read_migrations(folder: Path | None = None) -> list[tuple[int, str, str]]:
+    """The (version, name, sql) of every migration, in order; versions must be 1, 2, 3, …"""
+    source = Path(str(folder or MIGRATIONS))
+    found = sorted(
+        (int(p.name.split("_", 1)[0]), p.name, p.read_text(encoding="utf-8"))
+        for p in source.glob("[0-9][0-9][0-9][0-9]_*.sql")
+    )
+    versions = [v for v, _, _ in found]
+    if versions != list(range(1, len(found) + 1)):
+        raise PopdqError(f"migrations in {source} are not numbered 1..n: {versions}")
+    return found
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The schema version of an open warehouse (0 for a new, empty file)."""
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+    ).fetchall()[0][0]
+    if not exists:
+        return 0
+    return int(con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchall()[0][0])
+
+
+def migrate(con: duckdb.DuckDBPyConnection, folder: Path | None = None) -> int:
+    """Upgrade the schema to the newest version, one transaction per migration."""
+    migrations = read_migrations(folder)
+    current = schema_version(con)
+    if current > len(migrations):
+        raise PopdqError(
+            f"warehouse schema is version {current}, newer than this popdq knows "
+            f"({len(migrations)}): upgrade popdq"
+        )
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version "
+        "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+    )
+    for version, name, sql in migrations[current:]:
+        con.begin()
+        try:
+            con.execute(sql)
+            con.execute(
+                "INSERT INTO schema_version VALUES (?, ?, current_timestamp)", [version, name]
+            )
+            con.commit()
+        except duckdb.Error as exc:
+            con.rollback()
+            raise PopdqError(f"migration {name} failed: {exc}") from exc
+    return len(migrations)
+
+
+def restrict_to_owner(path: Path) -> None:
+    """Personal data: the file and its write-ahead log are readable by their owner only."""
+    for p in (path, path.with_name(path.name + ".wal")):
+        if p.exists():
+            os.chmod(p, _OWNER_ONLY)
+
+
+@contextmanager
+def open_warehouse(
+    path: Path, *, read_only: bool = False, migrations: Path | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Connect, upgrade the schema if needed, and close on exit."""
+    path = Path(path)
+    if read_only and not path.exists():
+        raise PopdqError(f"{path}: no warehouse here (load data first, or pass --warehouse)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    old_umask = os.umask(0o077)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.Error as exc:
+        raise PopdqError(f"{path}: cannot open the warehouse: {_first_line(exc)}") from exc
+    finally:
+        os.umask(old_umask)
+    try:
+        if not read_only:
+            migrate(con, migrations)
+            restrict_to_owner(path)
+        elif schema_version(con) != len(read_migrations(migrations)):
+            raise PopdqError(f"{path}: warehouse schema is out of date; run a load or run first")
+        yield con
+    finally:
+        con.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

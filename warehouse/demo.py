@@ -1,0 +1,32 @@
+"""The demo's own warehouse: fresh each time, and never a steward's real data."""
+
+from pathlib import Path
+
+import duckdb
+
+from popdq.errors import PopdqError
+from warehouse.db import open_warehouse
+
+
+def reset_demo_warehouse(path: Path) -> None:
+    """Start an empty warehouse marked as the demo's; refuse to wipe one that is not."""
+    if path.exists():
+        try:
+            con = duckdb.connect(str(path), read_only=True)
+            try:
+                origin = con.execute(
+                    "SELECT value FROM warehouse_meta WHERE key = 'origin'"
+                ).fetchall()
+            finally:
+                con.close()
+        except duckdb.Error:
+            origin = []
+        if origin != [("demo",)]:
+            raise PopdqError(
+                f"{path} holds data that popdq demo did not create; "
+                "pass --warehouse with a new path"
+            )
+        path.unlink()
+        path.with_name(path.name + ".wal").unlink(missing_ok=True)
+    with open_warehouse(path) as con:
+        con.execute("INSERT INTO warehouse_meta VALUES ('origin', 'demo')")
