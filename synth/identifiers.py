@@ -70,8 +70,10 @@ def _unique(base: Index, span: int, rng: np.random.Generator,
 
 def mst_remainder(body: Index) -> Index:
     """Σ Nᵢ·Wᵢ mod 11 of 9-digit MST bodies."""
-    digits = (body[:, None] // 10 ** np.arange(8, -1, -1)) % 10
-    return (digits @ MST_WEIGHTS) % 11
+    total = np.zeros(len(body), dtype=np.int64)
+    for k, weight in enumerate(MST_WEIGHTS):
+        total += (body // 10 ** (8 - k)) % 10 * weight
+    return total % 11
 
 
 def _msts(n: int, rng: np.random.Generator) -> Index:
