@@ -122,19 +122,31 @@ def normalise_names(df: pl.DataFrame, column: str, prefix: str | None = None) ->
         raw.str.contains(_ODD_SPACE).fill_null(False).alias(f"{p}odd_spacing"),
     )
 
-    distinct = out.get_column(lower).explode().drop_nulls().unique().to_list()
-    normalised = [normalise_token(t) for t in distinct]
-    canonical = {t: n.canonical for t, n in zip(distinct, normalised, strict=True)}
-    folded = {t: n.folded for t, n in zip(distinct, normalised, strict=True)}
-    flags = {t: int(n.flags) for t, n in zip(distinct, normalised, strict=True)}
-
-    def mapped(table: dict[str, str] | dict[str, int], dtype: type[pl.DataType]) -> pl.Expr:
+    def mapped(table: dict[str, str] | dict[str, int] | dict[str, bool],
+               dtype: type[pl.DataType]) -> pl.Expr:
         return pl.col(lower).list.eval(pl.element().replace_strict(table, return_dtype=dtype))
 
+    distinct = out.get_column(lower).explode().drop_nulls().unique().to_list()
+    readings = {t: normalise_token(t) for t in distinct}
+    # In a name with a Telex token, a doubled vowel is Telex too (Haan → Hân). Those
+    # tokens are re-keyed with a leading space, which no token can contain.
+    in_telex = {t: normalise_token(t, telex_name=True) for t in distinct}
+    relaxed = {t: n for t, n in in_telex.items() if n != readings[t]}
+    if relaxed:
+        is_telex = {t: bool(n.flags & TokenFlag.REPAIRED_TELEX) for t, n in readings.items()}
+        out = out.with_columns(
+            pl.when(mapped(is_telex, pl.Boolean).list.any())
+            .then(pl.col(lower).list.eval(pl.element().replace({t: f" {t}" for t in relaxed})))
+            .otherwise(pl.col(lower))
+            .alias(lower)
+        )
+        readings |= {f" {t}": n for t, n in relaxed.items()}
+
     out = out.with_columns(
-        mapped(canonical, pl.String).alias(f"{p}tokens"),
-        mapped(folded, pl.String).alias(keys),
-        mapped(flags, pl.Int64).list.eval(pl.element().bitwise_or()).list.first().alias(bits),
+        mapped({t: n.canonical for t, n in readings.items()}, pl.String).alias(f"{p}tokens"),
+        mapped({t: n.folded for t, n in readings.items()}, pl.String).alias(keys),
+        mapped({t: int(n.flags) for t, n in readings.items()}, pl.Int64)
+        .list.eval(pl.element().bitwise_or()).list.first().alias(bits),
     )
     tokens = pl.col(f"{p}tokens")
     n = tokens.list.len()

@@ -274,12 +274,13 @@ def _read_vni(token: str) -> tuple[str, int] | None:
     return "".join(chars), tone
 
 
-def _read_telex(token: str) -> tuple[str, int] | None:
+def _read_telex(token: str, doubled_vowel_is_evidence: bool) -> tuple[str, int] | None:
     """Toneless spelling and tone of a Telex-typed ASCII token (Nguyeenx), or None.
 
     Guard against English-looking names: a token counts as Telex only with
-    evidence that no plain word has: a tone key after a vowel, a w or a dd.
-    A doubled vowel alone is not evidence ("Lee" stays "Lee").
+    evidence that no plain word has: a tone key after a vowel, a w or a dd. A
+    doubled vowel (aa, ee, oo) alone is evidence only when the caller knows
+    the name has other Telex tokens ("Nguyeenx Thij Haan"): "Lee" stays "Lee".
     """
     chars: list[str] = []
     tone = 0
@@ -300,6 +301,7 @@ def _read_telex(token: str) -> tuple[str, int] | None:
             evidence = True
         elif ch in _CIRCUMFLEX and chars and chars[-1] == ch:
             chars[-1] = _CIRCUMFLEX[ch]
+            evidence = evidence or doubled_vowel_is_evidence
         elif "a" <= ch <= "z":
             chars.append(ch)
         else:
@@ -334,12 +336,12 @@ def _read_marks(token: str) -> tuple[Syllable | None, TokenFlag]:
     return syllable, flags
 
 
-def _read_keystrokes(token: str) -> tuple[Syllable | None, TokenFlag]:
+def _read_keystrokes(token: str, telex_name: bool) -> tuple[Syllable | None, TokenFlag]:
     """Parse a token with VNI digits or Telex letters left in it."""
     if any(ch.isdigit() for ch in token):
         read, flag = _read_vni(token), TokenFlag.REPAIRED_VNI
     else:
-        read, flag = _read_telex(token), TokenFlag.REPAIRED_TELEX
+        read, flag = _read_telex(token, telex_name), TokenFlag.REPAIRED_TELEX
     if read is None:
         return None, TokenFlag.NONE
     syllable = _repair_horn(*read)
@@ -361,16 +363,18 @@ def fold(text: str) -> str:
     return unidecode(text.lower().replace("đ", "d"))
 
 
-def normalise_token(token: str) -> NormalisedToken:
+def normalise_token(token: str, *, telex_name: bool = False) -> NormalisedToken:
     """Canonical spelling of one lowercase NFC token without whitespace, in Title Case.
 
     A valid syllable keeps its letters and gets the canonical tone position. An
     invalid one is repaired (half-horned ươ, VNI digits, Telex letters) only
     when the repair gives a valid syllable; otherwise it is kept as it is
     (foreign and minority-language names pass through untouched).
+    `telex_name`: another token of the name was repaired from Telex, so a
+    doubled vowel is Telex too (Haan → Hân, not only Haanf → Hần).
     """
     syllable, flags = _read_marks(token)
     if syllable is None:
-        syllable, flags = _read_keystrokes(token)
+        syllable, flags = _read_keystrokes(token, telex_name)
     canonical = capitalise(spell(syllable) if syllable is not None else token)
     return NormalisedToken(canonical, fold(canonical), flags)
