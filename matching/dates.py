@@ -22,9 +22,12 @@ string expressions: no Python per row.
 - unparseable (bool): not empty, but no known format, or a year outside
   1800 to 2199.
 
-Why 01/01 is a placeholder even in an ISO date: domain §4 says to treat it so,
-and doing it on both sides keeps registry and source comparable (the cost: a
-real 1 January birth is compared on the year only).
+01/01 is a placeholder in every format (domain §4), the cost being that a
+real 1 January birth is compared on the year only. The registry is the
+exception the caller can make with `jan_first_is_placeholder=False`: its
+contract writes a year-only birth as `YYYY`, so its 1 January is a real date
+(about 1 person in 365), and a source's 01/01 against it still compares on
+the year because the source side has year precision.
 """
 
 import polars as pl
@@ -58,7 +61,10 @@ def _days_in_month(year: pl.Expr, month: pl.Expr) -> pl.Expr:
     )
 
 
-def normalise_dates(df: pl.DataFrame, column: str, prefix: str | None = None) -> pl.DataFrame:
+def normalise_dates(
+    df: pl.DataFrame, column: str, prefix: str | None = None, *,
+    jan_first_is_placeholder: bool = True,
+) -> pl.DataFrame:
     """Add year, month, day, date, precision and flags of `column` (see the module docstring)."""
     p = f"{column}_" if prefix is None else prefix
     y, m, d, day_first = (f"__{p}{n}" for n in ("y", "m", "d", "day_first"))
@@ -84,7 +90,7 @@ def normalise_dates(df: pl.DataFrame, column: str, prefix: str | None = None) ->
     )
 
     known_year = year.is_between(*_YEARS).fill_null(False)
-    year_only = (month == 0) | ((month == 1) & (day == 1))
+    year_only = (month == 0) | ((month == 1) & (day == 1) & jan_first_is_placeholder)
     bad_month = ~month.is_between(0, 12)
     month_only = day.is_null() | (day == 0)
     bad_day = day > _days_in_month(year, month)

@@ -71,6 +71,13 @@ def test_formats(raw: str | None, expected: Row) -> None:
     assert summary(raw) == expected
 
 
+def test_registry_first_of_january_can_be_a_real_date() -> None:
+    frame = pl.DataFrame({"dob": ["1980-01-01", "1980", "00/00/1980"]})
+    out = normalise_dates(frame, "dob", jan_first_is_placeholder=False)
+    assert out.get_column("dob_precision").to_list() == ["day", "year", "year"]
+    assert out.get_column("dob_placeholder").to_list() == [False, False, True]
+
+
 def test_date_only_at_day_precision() -> None:
     assert parse("15/06/1980")["dob_date"] == dt.date(1980, 6, 15)
     assert parse("1980-06")["dob_date"] is None
