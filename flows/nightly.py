@@ -16,9 +16,10 @@ from prefect.cache_policies import NO_CACHE
 
 from popdq.errors import PopdqError
 from warehouse.contract import SOURCE_KINDS
-from warehouse.datasets import dataset_versions
+from warehouse.datasets import dataset_versions, read_dataset
 from warehouse.db import open_warehouse
 from warehouse.runs import finish_run, start_run
+from warehouse.validation import save_validation
 
 T = TypeVar("T")
 
@@ -46,6 +47,24 @@ def check_datasets(warehouse: Path, source: str | None) -> list[str]:
 
 
 @task(cache_policy=NO_CACHE)
+def validate(warehouse: Path, run_id: int, kinds: list[str]) -> dict[str, int]:
+    """Run each dataset's suite and store the outcome; returns failing rows per dataset."""
+    from expectations import validate_dataset  # Great Expectations is slow to import
+
+    failing: dict[str, int] = {}
+    with open_warehouse(warehouse) as con:
+        versions = dataset_versions(con)
+        for kind in kinds:
+            outcome = validate_dataset(kind, read_dataset(con, kind))
+            load_id = versions[kind]
+            assert load_id is not None  # check_datasets made sure
+            save_validation(con, run_id=run_id, dataset=kind, load_id=load_id,
+                            results=outcome.results, failures=outcome.failures)
+            failing[kind] = outcome.failures["record_key"].n_unique()
+    return failing
+
+
+@task(cache_policy=NO_CACHE)
 def close_run(warehouse: Path, run_id: int, status: str, timings: dict[str, float],
               message: str | None) -> None:
     with open_warehouse(warehouse) as con:
@@ -63,7 +82,8 @@ def nightly(
     run_id = open_run(warehouse, as_of, locality, source)
     timings: dict[str, float] = {}
     try:
-        _timed(timings, "check_datasets", lambda: check_datasets(warehouse, source))
+        sources = _timed(timings, "check_datasets", lambda: check_datasets(warehouse, source))
+        _timed(timings, "validate", lambda: validate(warehouse, run_id, ["registry", *sources]))
     except Exception as exc:
         close_run(warehouse, run_id, "failed", timings, str(exc).splitlines()[0])
         raise

@@ -25,7 +25,12 @@ def main(out_dir: Path) -> None:
         w.writerow(["commune_code", "name", "division_type", "province_code"])
         for c in sorted(Ward.iter_all(), key=lambda c: c.code.value):
             w.writerow(
-                [f"{c.code.value:05d}", c.name, c.division_type.value, f"{c.province_code.value:02d}"]
+                [
+                    f"{c.code.value:05d}",
+                    c.name,
+                    c.division_type.value,
+                    f"{c.province_code.value:02d}",
+                ]
             )
 
 

@@ -118,8 +118,7 @@ def dataset_versions(con: duckdb.DuckDBPyConnection) -> dict[str, int | None]:
 
 def read_dataset(con: duckdb.DuckDBPyConnection, kind: str) -> pl.DataFrame:
     """The current version of a dataset as a polars frame."""
-    table = con.execute(f"SELECT * FROM {table_for(kind)}").to_arrow_table()
-    return pl.DataFrame(pl.from_arrow(table))
+    return con.sql(f"SELECT * FROM {table_for(kind)} ORDER BY line_number").pl()
 
 
 def load_file(

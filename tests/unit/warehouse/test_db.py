@@ -16,6 +16,10 @@ def migrations_copy(tmp_path: Path) -> Path:
     return folder
 
 
+def next_migration(name: str) -> str:
+    return f"{len(read_migrations()) + 1:04d}_{name}.sql"
+
+
 def test_new_file_gets_the_newest_schema(tmp_path: Path) -> None:
     with open_warehouse(tmp_path / "w.duckdb") as con:
         assert schema_version(con) == len(read_migrations())
@@ -29,11 +33,11 @@ def test_an_old_file_is_upgraded_keeping_its_data(tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
     with open_warehouse(db, migrations=folder) as con:
         con.execute("INSERT INTO warehouse_meta VALUES ('origin', 'test')")
-    (folder / "0002_add_note.sql").write_text(
+    (folder / next_migration("add_note")).write_text(
         "ALTER TABLE warehouse_meta ADD COLUMN note VARCHAR;", encoding="utf-8"
     )
     with open_warehouse(db, migrations=folder) as con:
-        assert schema_version(con) == 2
+        assert schema_version(con) == len(read_migrations()) + 1
         assert con.execute("SELECT key, value, note FROM warehouse_meta").fetchall() == [
             ("origin", "test", None)
         ]
@@ -44,15 +48,18 @@ def test_a_failed_migration_leaves_the_file_at_its_old_version(tmp_path: Path) -
     db = tmp_path / "w.duckdb"
     with open_warehouse(db, migrations=folder):
         pass
-    (folder / "0002_broken.sql").write_text(
+    broken = next_migration("broken")
+    (folder / broken).write_text(
         "CREATE TABLE half_done (a INT); SELECT * FROM no_such_table;", encoding="utf-8"
     )
-    with pytest.raises(PopdqError, match="migration 0002_broken.sql failed"):
-        with open_warehouse(db, migrations=folder):
-            pass
+    with (
+        pytest.raises(PopdqError, match=rf"migration {broken}\b.*failed"),
+        open_warehouse(db, migrations=folder),
+    ):
+        pass
     con = duckdb.connect(str(db), read_only=True)
     try:
-        assert schema_version(con) == 1
+        assert schema_version(con) == len(read_migrations())
         assert not con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 'half_done'"
         ).fetchall()[0][0]
@@ -62,18 +69,16 @@ def test_a_failed_migration_leaves_the_file_at_its_old_version(tmp_path: Path) -
 
 def test_a_file_from_a_newer_popdq_is_refused(tmp_path: Path) -> None:
     folder = migrations_copy(tmp_path)
-    (folder / "0002_future.sql").write_text("CREATE TABLE future (a INT);", encoding="utf-8")
+    (folder / next_migration("future")).write_text("CREATE TABLE future (a INT);", encoding="utf-8")
     db = tmp_path / "w.duckdb"
     with open_warehouse(db, migrations=folder):
         pass
-    with pytest.raises(PopdqError, match="newer than this popdq knows"):
-        with open_warehouse(db):
-            pass
+    with pytest.raises(PopdqError, match="newer than this popdq knows"), open_warehouse(db):
+        pass
 
 
 def test_not_a_duckdb_file_is_a_one_line_error(tmp_path: Path) -> None:
     bogus = tmp_path / "w.duckdb"
     bogus.write_text("hello", encoding="utf-8")
-    with pytest.raises(PopdqError, match="cannot open the warehouse"):
-        with open_warehouse(bogus):
-            pass
+    with pytest.raises(PopdqError, match="cannot open the warehouse"), open_warehouse(bogus):
+        pass

@@ -51,7 +51,7 @@ def test_duplicate_header_and_empty_file_are_refused(tmp_path: Path) -> None:
 
 
 def test_unsupported_type_and_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(PopdqError, match="unsupported file type '.json'"):
+    with pytest.raises(PopdqError, match=r"unsupported file type '\.json'"):
         read_extract(tmp_path / "x.json", REGISTRY)
     with pytest.raises(PopdqError, match="no such file"):
         read_extract(tmp_path / "x.csv", REGISTRY)

@@ -1,0 +1,144 @@
+"""Running a suite on a loaded dataset and turning its result into rows.
+
+Great Expectations validates pandas frames (DuckDB is not a supported
+dialect, see docs/pins.md); the prepared polars frame crosses over through
+Arrow with only the columns the suite reads.
+"""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from expectations.prepare import prepare_for_validation
+from expectations.suites import build_suite, checks_for, columns_used
+from warehouse.contract import dataset
+
+RESULT_SCHEMA = {
+    "expectation": pl.String, "column": pl.String, "field": pl.String, "kind": pl.String,
+    "success": pl.Boolean, "element_count": pl.Int64, "unexpected_count": pl.Int64,
+}
+FAILURE_SCHEMA = {
+    "record_key": pl.String, "kind": pl.String, "field": pl.String,
+    "expectation": pl.String, "reason": pl.String,
+}
+
+_PLAIN_REASONS = {
+    "expect_column_values_to_not_be_null": "empty",
+    "expect_column_values_to_be_unique": "not unique",
+    "expect_column_values_to_match_regex": "wrong format",
+    "expect_column_values_to_be_in_set": "not an allowed value",
+}
+
+
+@dataclass(frozen=True)
+class Validation:
+    """One dataset's validation: a row per expectation, a row per failing record."""
+
+    kind: str
+    results: pl.DataFrame
+    failures: pl.DataFrame
+
+    @property
+    def success(self) -> bool:
+        return bool(self.results["success"].all())
+
+
+def validate_dataset(kind: str, rows: pl.DataFrame) -> Validation:
+    """Validate the current rows of one dataset with its suite."""
+    prepared = prepare_for_validation(kind, rows).select(columns_used(kind))
+    context = _context()
+    batch = (
+        context.data_sources.add_pandas("popdq")
+        .add_dataframe_asset(name=kind)
+        .add_batch_definition_whole_dataframe("current")
+        .get_batch(batch_parameters={"dataframe": prepared.to_pandas()})
+    )
+    key = dataset(kind).key
+    outcome = batch.validate(
+        context.suites.add(build_suite(kind)),
+        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [key],
+                       "return_unexpected_index_query": False},
+    )
+    results: list[dict[str, Any]] = []
+    failures: list[dict[str, Any]] = []
+    checks = checks_for(kind)
+    for result in outcome.results:
+        config = result.expectation_config
+        check = checks[config.meta["check"]]  # GX may reorder results: meta says which
+        detail = result.result
+        results.append({
+            "expectation": config.type, "column": check.column, "field": check.field,
+            "kind": check.kind, "success": bool(result.success),
+            "element_count": detail.get("element_count", 0),
+            "unexpected_count": detail.get("unexpected_count", 0),
+        })
+        if check.kind is None:
+            continue
+        derived = check.column != check.field
+        for failing in detail.get("unexpected_index_list") or []:
+            value = failing.get(check.column)
+            reason = str(value) if derived else _PLAIN_REASONS.get(config.type, config.type)
+            failures.append({"record_key": failing[key], "kind": check.kind,
+                             "field": check.field, "expectation": config.type,
+                             "reason": reason})
+    return Validation(
+        kind,
+        pl.DataFrame(results, schema=RESULT_SCHEMA).sort("field", "expectation", "column"),
+        pl.DataFrame(failures, schema=FAILURE_SCHEMA).sort("record_key", "kind", "field"),
+    )
+
+
+def build_data_docs(frames: dict[str, pl.DataFrame], out_dir: Path) -> Path:
+    """Render Great Expectations Data Docs for the given datasets; returns index.html.
+
+    Docs show counts only (no unexpected values): they are meant to be shared,
+    and the failing values are personal data.
+    """
+    import great_expectations as gx
+
+    _quiet_gx()
+    context = gx.get_context(mode="file", project_root_dir=str(out_dir))
+    context.variables.progress_bars = _no_progress_bars()
+    source = context.data_sources.add_or_update_pandas("popdq")
+    for kind, rows in frames.items():
+        prepared = prepare_for_validation(kind, rows).select(columns_used(kind))
+        asset = source.add_dataframe_asset(name=kind)
+        definition = asset.add_batch_definition_whole_dataframe("current")
+        suite = context.suites.add_or_update(build_suite(kind))
+        validation = context.validation_definitions.add_or_update(
+            gx.ValidationDefinition(name=f"popdq.{kind}", data=definition, suite=suite)
+        )
+        checkpoint = context.checkpoints.add_or_update(
+            gx.Checkpoint(
+                name=f"popdq.{kind}",
+                validation_definitions=[validation],
+                actions=[gx.checkpoint.UpdateDataDocsAction(name="docs")],
+                result_format={"result_format": "SUMMARY", "partial_unexpected_count": 0},
+            )
+        )
+        checkpoint.run(batch_parameters={"dataframe": prepared.to_pandas()})
+    sites = context.get_docs_sites_urls()
+    return Path(str(sites[0]["site_url"]).removeprefix("file://"))
+
+
+def _context() -> Any:
+    import great_expectations as gx
+
+    _quiet_gx()
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = _no_progress_bars()
+    return context
+
+
+def _no_progress_bars() -> Any:
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    return ProgressBarsConfig(globally=False, metric_calculations=False)
+
+
+def _quiet_gx() -> None:
+    """No usage statistics leave the machine."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")

@@ -1,0 +1,62 @@
+"""Storing validation outcomes per run, and reading them back for the discrepancy step."""
+
+import duckdb
+import polars as pl
+
+from warehouse.datasets import table_for
+
+
+def save_validation(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    run_id: int,
+    dataset: str,
+    load_id: int,
+    results: pl.DataFrame,
+    failures: pl.DataFrame,
+) -> None:
+    """Replace what this run stored for this dataset, in one transaction."""
+    table_for(dataset)  # validates the kind
+    con.begin()
+    try:
+        con.execute("DELETE FROM validation_results WHERE run_id = ? AND dataset = ?",
+                    [run_id, dataset])
+        con.execute("DELETE FROM validation_failures WHERE run_id = ? AND dataset = ?",
+                    [run_id, dataset])
+        con.register("incoming_results", results.to_arrow())
+        con.execute(
+            "INSERT INTO validation_results SELECT ?, ?, ?, expectation, \"column\", field, kind,"
+            " success, element_count, unexpected_count FROM incoming_results",
+            [run_id, dataset, load_id],
+        )
+        con.register("incoming_failures", failures.to_arrow())
+        con.execute(
+            "INSERT INTO validation_failures SELECT ?, ?, record_key, kind, field, expectation,"
+            " reason FROM incoming_failures",
+            [run_id, dataset],
+        )
+        con.commit()
+    except duckdb.Error:
+        con.rollback()
+        raise
+    finally:
+        con.unregister("incoming_results")
+        con.unregister("incoming_failures")
+
+
+def validation_failures(con: duckdb.DuckDBPyConnection, run_id: int) -> pl.DataFrame:
+    """Every failing record of a run, in a stable order."""
+    return con.sql(
+        "SELECT dataset, record_key, kind, field, expectation, reason FROM validation_failures"
+        " WHERE run_id = ? ORDER BY dataset, record_key, kind, field, expectation",
+        params=[run_id],
+    ).pl()
+
+
+def validation_summary(con: duckdb.DuckDBPyConnection, run_id: int) -> pl.DataFrame:
+    """A row per dataset and expectation: how many rows it checked and how many failed."""
+    return con.sql(
+        "SELECT dataset, field, kind, expectation, success, element_count, unexpected_count"
+        " FROM validation_results WHERE run_id = ? ORDER BY dataset, field, expectation",
+        params=[run_id],
+    ).pl()
