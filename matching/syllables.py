@@ -35,7 +35,6 @@ from unidecode import unidecode
 # Tones numbered as in the VNI keyboard: 0 ngang (no mark), 1 sắc, 2 huyền,
 # 3 hỏi, 4 ngã, 5 nặng.
 _TONE_MARKS = {"\u0301": 1, "\u0300": 2, "\u0309": 3, "\u0303": 4, "\u0323": 5}
-_MARK_OF_TONE = {tone: mark for mark, tone in _TONE_MARKS.items()}
 _STOP_TONES = frozenset({0, 1, 5})
 
 _VOWELS = "aăâeêioôơuưy"
@@ -359,8 +358,8 @@ def capitalise(token: str) -> str:
 
 
 def fold(text: str) -> str:
-    """ASCII key: lowercase, no marks, đ→d (unidecode would not be told about Ð)."""
-    return unidecode(text.lower().replace("đ", "d"))
+    """ASCII key of a token: lowercase, no marks, đ→d; never whitespace (中文 → zhongwen)."""
+    return "".join(unidecode(text.lower().replace("đ", "d")).lower().split())
 
 
 def normalise_token(token: str, *, telex_name: bool = False) -> NormalisedToken:
