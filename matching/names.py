@@ -85,7 +85,8 @@ class NormalisedName:
 def compound_family_names() -> frozenset[str]:
     """Folded compound family names (data/compound_family_names.csv)."""
     with (_DATA / "compound_family_names.csv").open(encoding="utf-8") as f:
-        return frozenset(fold(row["family_name"]) for row in csv.DictReader(f))
+        return frozenset(" ".join(fold(word) for word in row["family_name"].split())
+                         for row in csv.DictReader(f))
 
 
 def _family_length(key: pl.Expr) -> pl.Expr:
