@@ -90,14 +90,16 @@ social assistance (BT) 2, retirees (HT) and near-poor (CN) 3, others 4."""
 TE, HS, SV, DN, HC, HT, BT, CN, GD = range(len(BHYT_GROUPS))
 
 
-def bhyt_groups(age: Index, employed: npt.NDArray[np.bool_],
-                rng: np.random.Generator) -> Index:
+def bhyt_groups(age: Index, employed: npt.NDArray[np.bool_], rng: np.random.Generator,
+                rates: Rates) -> Index:
     """The beneficiary group of a card holder of this age (at the reference date
     or at death), given whether they pay social insurance."""
-    u = rng.random(len(age))
+    u = rng.random((5, len(age)))
     return np.select(
-        [age < 6, age < 18, (age <= 22) & (u < 0.5), employed & (u < 0.85), employed,
-         (age >= 80) & (u < 0.3), (age >= 60) & (u < 0.5), u < 0.05],
+        [age < 6, age < 18, (age <= 22) & (u[0] < rates.card_student),
+         employed & (u[1] < rates.card_employee), employed,
+         (age >= 80) & (u[2] < rates.card_social_assistance),
+         (age >= 60) & (u[3] < rates.card_retired), (age >= 18) & (u[4] < rates.card_near_poor)],
         [TE, HS, SV, DN, HC, BT, HT, CN],
         GD,
     )

@@ -26,6 +26,8 @@ Index = npt.NDArray[np.int64]
 Tokens = npt.NDArray[np.int64]
 
 SLOTS = 7
+TYPOS = 3
+"""Typo variants kept per syllable."""
 FAMILY, MIDDLE, ADDED, GIVEN = slice(0, 2), slice(2, 4), 4, slice(5, 7)
 WESTERN_ORDER = [2, 3, 4, 5, 6, 0, 1]
 """Slot order of a name written given-name-first (Thị Thanh Thảo Nguyễn)."""
@@ -67,9 +69,12 @@ class NameBook:
     van: int
     thi: int
     typo_of: Index
-    """Token of each token's typo."""
+    """(vocab x TYPOS) tokens: typos of each token."""
     retone_of: Index
-    """Token of each token with another tone, or -1 for a toneless syllable."""
+    """(vocab x 4) tokens: each token with the four other tones, the hỏi/ngã
+    partner first; -1 for toneless syllables."""
+    hoi_nga: npt.NDArray[np.bool_]
+    """Whether the token's tone is hỏi or ngã (its first retone is the partner)."""
     variants: pl.Series
     """len(MODES) * len(CASES) blocks of len(vocab) strings, then one null."""
 
@@ -96,20 +101,22 @@ def name_book() -> NameBook:
     names = [r["name"] for r in family_rows + middle_rows + given_rows] + ["Văn", "Thị"]
     base = sorted({syllable for name in names for syllable in name.split()})
 
-    rng = np.random.Generator(np.random.PCG64(20250701))
-    extra: list[str] = []
-    typos = [spelling.typo(s, rng) for s in base]
-    retones = [spelling.retone(s, rng) for s in base]
+    rng = np.random.Generator(np.random.PCG64(20250701))  # the typo table, same in every world
+    typos = [[spelling.typo(s, rng) for _ in range(TYPOS)] for s in base]
+    retones = [spelling.retones(s) for s in base]
     vocab = list(base)
     index = {s: i for i, s in enumerate(vocab)}
-    for s in [*typos, *(r for r in retones if r is not None)]:
+    for s in [t for row in typos + retones for t in row]:
         if s not in index:
             index[s] = len(vocab)
             vocab.append(s)
-            extra.append(s)
-    typo_of = np.array([index[s] for s in typos] + [index[s] for s in extra], dtype=np.int64)
-    retone_of = np.array([index[r] if r is not None else -1 for r in retones] + [-1] * len(extra),
-                         dtype=np.int64)
+    # variants of variants are never asked for: their rows only pad the tables
+    typo_of = np.zeros((len(vocab), TYPOS), dtype=np.int64)
+    typo_of[:len(base)] = [[index[t] for t in row] for row in typos]
+    retone_of = np.full((len(vocab), 4), -1, dtype=np.int64)
+    for i, row in enumerate(retones):
+        retone_of[i, :len(row)] = [index[r] for r in row]
+    hoi_nga = np.array([any(m in spelling.nfd(s) for m in spelling.HOI_NGA) for s in vocab])
     variants = [case(mode(s)) for mode in MODES for case in CASES for s in vocab]
 
     def table(rows: list[dict[str, str]], weight: str) -> Table:
@@ -132,6 +139,7 @@ def name_book() -> NameBook:
         thi=index["Thị"],
         typo_of=typo_of,
         retone_of=retone_of,
+        hoi_nga=hoi_nga,
         variants=pl.Series("variants", [*variants, None], dtype=pl.Utf8),
     )
 
@@ -159,7 +167,7 @@ def draw_names(people: People, rng: np.random.Generator, rates: Rates, book: Nam
     middle2 = np.where(second, book.middle.tokens[_by_sex(book.middle, male, rng, "M", "F"), 0], -1)
     two_syllable_given = book.given.tokens[given, 1] >= 0
     middle2[two_syllable_given] = -1
-    middle1[two_syllable_given & (rng.random(n) < 0.6)] = -1
+    middle1[two_syllable_given & (rng.random(n) < rates.given_two_syllable_no_middle)] = -1
 
     # some children carry their mother's family name as a middle name
     mother = people.mother

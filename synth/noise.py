@@ -55,15 +55,25 @@ def noisy_names(tokens: Index, male: Mask, linked: Mask, rng: np.random.Generato
     change = pick(rng, n, [rates.name_typo, rates.name_wrong_tone, rates.name_dropped_middle,
                            rates.name_western_order, rates.name_added_part])
     change[~linked] = 0
-    toned = (tokens >= 0) & (book.retone_of[np.maximum(tokens, 0)] >= 0)
+    toned = (tokens >= 0) & (book.retone_of[np.maximum(tokens, 0), 0] >= 0)
     has_middle = (tokens[:, MIDDLE] >= 0).any(axis=1)
     change[(change == 2) & ~toned.any(axis=1)] = 1
     change[(change == 3) & ~has_middle] = 1
 
-    for code, candidates, table in ((1, tokens >= 0, book.typo_of), (2, toned, book.retone_of)):
+    for code, candidates in ((1, tokens >= 0), (2, toned)):
         rows = np.flatnonzero(change == code)
         slot = np.argmax(rng.random((len(rows), tokens.shape[1])) * candidates[rows], axis=1)
-        tokens[rows, slot] = table[tokens[rows, slot]]
+        token = tokens[rows, slot]
+        if code == 1:
+            variant = rng.integers(0, book.typo_of.shape[1], size=len(rows))
+            tokens[rows, slot] = book.typo_of[token, variant]
+        else:  # hỏi/ngã usually swap with each other; any other tone otherwise
+            hoi_nga = book.hoi_nga[token]
+            partner = hoi_nga & (rng.random(len(rows)) < rates.name_tone_confusable)
+            any_other = rng.integers(0, 4, size=len(rows))
+            not_partner = rng.integers(1, 4, size=len(rows))
+            variant = np.where(partner, 0, np.where(hoi_nga, not_partner, any_other))
+            tokens[rows, slot] = book.retone_of[token, variant]
     tokens[np.ix_(change == 3, [2, 3])] = -1
     western = change == 4
     tokens[western] = tokens[western][:, WESTERN_ORDER]
@@ -175,7 +185,7 @@ def noisy_dates(birth: Index, registry_precision: Index, linked: Mask,
     y, m, d = np.where(lunar, ly, y), np.where(lunar, lm, m), np.where(lunar, ld, d)
     impossible = change == 4
     bad = IMPOSSIBLE[rng.integers(0, len(IMPOSSIBLE), size=n)]
-    feb29 = impossible & ~is_leap(y) & (rng.random(n) < 0.3)
+    feb29 = impossible & ~is_leap(y) & (rng.random(n) < rates.dob_impossible_feb29)
     d = np.where(impossible, np.where(feb29, 29, bad[:, 0]), d)
     m = np.where(impossible, np.where(feb29, 2, bad[:, 1]), m)
     fmt = np.where(change == 5, MONTH_FIRST, np.where(change == 6, EMPTY, fmt))
@@ -269,7 +279,7 @@ def noisy_ids(personal: Index, old_id: Index, relative: Index, linked: Mask,
 # --- sex ------------------------------------------------------------------------------
 
 SEX_STYLES = (("Nam", "Nữ"), ("M", "F"), ("nam", "nữ"), ("NAM", "NỮ"), ("m", "f"))
-SEX_STYLE_P = (0.45, 0.35, 0.08, 0.07, 0.05)
+"""Spellings of (male, female), in the order of Rates.sex_styles."""
 
 
 @dataclass(frozen=True)
@@ -287,7 +297,8 @@ def noisy_sex(male: Mask, linked: Mask, rng: np.random.Generator, rates: Rates) 
     flipped = linked & (rng.random(n) < rates.sex_flipped)
     empty = rng.random(n) < rates.sex_empty
     written_male = male ^ flipped
-    style = rng.choice(len(SEX_STYLES), size=n, p=SEX_STYLE_P)
+    style_p = np.array(rates.sex_styles)
+    style = rng.choice(len(SEX_STYLES), size=n, p=style_p / style_p.sum())
     table = pl.Series([s[k] for s in SEX_STYLES for k in (0, 1)])  # male, female per style
     text = table.gather(style * 2 + (~written_male).astype(np.int64))
     text = pl.select(pl.when(pl.Series(empty)).then(pl.lit("")).otherwise(text)).to_series()

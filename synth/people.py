@@ -42,6 +42,9 @@ DEATHS_FROM = day_number(dt.date(2016, 1, 1))
 MIN_PARENT_GAP, MAX_MOTHER_GAP, MAX_FATHER_GAP = 18, 42, 55
 """Birth-year gaps between a parent and a child that the matching accepts."""
 
+DEATH_AGE_SLOPE = 0.09
+"""The chance of having died grows by this factor (e^0.09 ≈ 9%) per year of age."""
+
 
 @dataclass(frozen=True)
 class People:
@@ -124,7 +127,8 @@ def generate_people(n: int, rng: np.random.Generator, rates: Rates, div: Divisio
     kid_lo = np.where(wife_set >= 0, youngest[np.maximum(wife_set, 0)] - MAX_FATHER_GAP, -10_000)
     kid_hi = np.where(wife_set >= 0, oldest[np.maximum(wife_set, 0)] - MIN_PARENT_GAP, 10_000)
     husband_pool = np.flatnonzero(free & male & (age >= 20) & (role == ALONE))
-    gap = rng.choice(np.arange(-2, 11), size=len(wives), p=_HUSBAND_GAP)
+    gap_weights = np.array(rates.husband_age_gap)
+    gap = rng.choice(np.arange(-2, 11), size=len(wives), p=gap_weights / gap_weights.sum())
     found = _match(wife_year - gap, np.maximum(wife_year - 15, kid_lo),
                    np.minimum(wife_year + 5, kid_hi), birth_year[husband_pool], rng)
     married = found >= 0
@@ -169,18 +173,10 @@ def generate_people(n: int, rng: np.random.Generator, rates: Rates, div: Divisio
                   birth_old=birth_old, death=death)
 
 
-_HUSBAND_GAP = np.array([1, 3, 8, 12, 14, 14, 12, 10, 8, 6, 5, 4, 3], dtype=np.float64)
-_HUSBAND_GAP /= _HUSBAND_GAP.sum()
-"""How many years older than his wife a husband is, -2 to 10."""
-
 _BIRTH_AGES = np.arange(19, 41)
 _BIRTH_AGE_P = np.exp(-0.5 * ((_BIRTH_AGES - 27.0) / 5.0) ** 2)
 _BIRTH_AGE_P /= _BIRTH_AGE_P.sum()
 """A mother's age (in birth years) at a birth: 19-40, most often 24-30."""
-
-_SET_SIZES = np.array([1, 2, 3, 4])
-_SET_SIZE_P = np.array([0.40, 0.42, 0.13, 0.05])
-"""Children at home per sibling set, before sets are split at year changes."""
 
 
 def _mother_age_at_birth(k: int, rng: np.random.Generator) -> Index:
@@ -215,7 +211,8 @@ def _sibling_sets(birth: Index, age: Index, rng: np.random.Generator,
     mother_year = ymd(birth[kids])[0] - _mother_age_at_birth(len(kids), rng)
     order = np.lexsort((rng.random(len(kids)), mother_year))
     kids, mother_year = kids[order], mother_year[order]
-    sizes = rng.choice(_SET_SIZES, size=len(kids) + 1, p=_SET_SIZE_P)
+    set_p = np.array(rates.sibling_set_sizes)
+    sizes = rng.choice(np.arange(1, len(set_p) + 1), size=len(kids) + 1, p=set_p / set_p.sum())
     ends = np.cumsum(sizes)
     start = np.zeros(len(kids), dtype=bool)
     start[ends[ends < len(kids)]] = True
@@ -332,7 +329,7 @@ def _deaths(birth: Index, age: Index, last_child: Index, rng: np.random.Generato
             rates: Rates) -> Index:
     """Date of death (or -1): likelier with age, between 2016 and the reference date,
     and after the birth of one's youngest child."""
-    weight = np.exp(0.09 * age.astype(np.float64))
+    weight = np.exp(DEATH_AGE_SLOPE * age.astype(np.float64))
     p = np.minimum(0.8, rates.deceased * weight / weight.mean())
     start = np.maximum(np.maximum(birth, last_child) + 1, DEATHS_FROM)
     dead = (rng.random(len(birth)) < p) & (start < REFERENCE_DAY)

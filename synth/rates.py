@@ -49,6 +49,13 @@ class Rates:
     """Same, born 1999-2002 (card at 14, replaced from 2016)."""
     not_in_registry: float = 0.01
     """Extra persons, as a share of the registry, who appear in sources only."""
+    sibling_set_sizes: tuple[float, float, float, float] = (0.40, 0.42, 0.13, 0.05)
+    """Shares of 1, 2, 3 and 4 children at home per sibling set (sets are then
+    split where a mother's birth year changes or siblings are born < 300 days apart)."""
+    husband_age_gap: tuple[float, ...] = (1, 3, 8, 12, 14, 14, 12, 10, 8, 6, 5, 4, 3)
+    """Weights of a husband being -2, -1, 0, ... 10 years older than his wife."""
+    given_two_syllable_no_middle: float = 0.60
+    """Share of people with a two-syllable given name and no middle name (Phạm Bình Minh)."""
 
     # --- coverage of the sources ------------------------------------------
     social_insurance: float = 0.40
@@ -84,6 +91,16 @@ class Rates:
     """Share of BHYT cards shown as the 10-digit BHXH number (cards from 2021)."""
     card_is_id: float = 0.15
     """Share of BHYT cards shown as the 12-digit personal ID (from Aug 2025)."""
+    card_student: float = 0.50
+    """Share of 18-22 year olds whose card is a student's (SV)."""
+    card_employee: float = 0.85
+    """Share of BHXH payers whose card is an employee's (DN); the rest are civil servants (HC)."""
+    card_social_assistance: float = 0.30
+    """Share of people 80+ (not paying BHXH) on a social assistance card (BT)."""
+    card_retired: float = 0.50
+    """Share of other people 60+ on a retiree's card (HT)."""
+    card_near_poor: float = 0.05
+    """Share of other adults on a near-poor household card (CN); the rest are GD."""
     address_empty: float = 0.30
     """Share of source records with an empty address."""
 
@@ -105,6 +122,8 @@ class Rates:
     name_typo: float = 0.012
     """One consonant replaced by a neighbouring key."""
     name_wrong_tone: float = 0.008
+    name_tone_confusable: float = 0.70
+    """Share of wrong tones on a hỏi/ngã syllable that swap the two (Nguyễn → Nguyển)."""
     name_dropped_middle: float = 0.008
     name_western_order: float = 0.005
     name_added_part: float = 0.004
@@ -127,6 +146,8 @@ class Rates:
     """Date shifted 20-50 days, as a lunar date would be (dob_mismatch)."""
     dob_impossible: float = 0.002
     """An impossible date such as 30/02 or 31/04 (invalid_format)."""
+    dob_impossible_feb29: float = 0.30
+    """Share of impossible dates in non-leap years that are 29/02."""
     dob_month_first: float = 0.004
     """mm/dd/yyyy where the day is over 12 (invalid_format)."""
     dob_empty: float = 0.003
@@ -151,6 +172,8 @@ class Rates:
     """Share of 15-character BHYT codes that are malformed (invalid_format)."""
 
     # --- noise: sex and locality ----------------------------------------------
+    sex_styles: tuple[float, float, float, float, float] = (0.45, 0.35, 0.08, 0.07, 0.05)
+    """Shares of sex written Nam/Nữ, M/F, nam/nữ, NAM/NỮ, m/f."""
     sex_empty: float = 0.02
     sex_flipped: float = 0.004
     """Opposite sex (sex_mismatch)."""

@@ -167,7 +167,7 @@ def health_insurance(h: Holders, rng: np.random.Generator, rates: Rates) -> Sour
     malformed), valid_from, valid_to, updated_at."""
     n = len(h.personal)
     form = pick(rng, n, [rates.card_is_bhxh, rates.card_is_id])
-    group = bhyt_groups(h.age, h.employed, rng)
+    group = bhyt_groups(h.age, h.employed, rng, rates)
     level = BHYT_LEVELS[group]
     malformed = (form == 0) & (rng.random(n) < rates.card_malformed)
     how = rng.integers(0, 3, size=n)

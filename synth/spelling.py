@@ -2,7 +2,7 @@
 
 Pure functions of one NFC syllable. Formatting variants (no diacritics, NFD,
 the other tone-mark convention, Ð for Đ, Telex/VNI keystrokes left in,
-mis-composed ươ) keep the name the same once normalised; `typo` and `retone`
+mis-composed ươ) keep the name the same once normalised; `typo` and `retones`
 change it for real. They run over the few hundred distinct syllables of the
 name tables, never over records.
 """
@@ -114,19 +114,17 @@ def typo(syllable: str, rng: np.random.Generator) -> str:
     return syllable[:i] + (new.upper() if syllable[i].isupper() else new) + syllable[i + 1:]
 
 
-def retone(syllable: str, rng: np.random.Generator) -> str | None:
-    """The same syllable with a different tone mark (Nguyễn → Nguyển), or None
-    for a syllable without one. Ngã and hỏi are confused most often."""
+HOI_NGA = {"\u0309": "\u0303", "\u0303": "\u0309"}
+"""The two tones most often confused for each other (Nguyễn / Nguyển)."""
+
+
+def retones(syllable: str) -> list[str]:
+    """The syllable with each of the four other tone marks, the hỏi/ngã partner
+    first where there is one; [] for a syllable without a tone mark."""
     letters = _letters(syllable)
     spot = next((i for i, (_, _, t) in enumerate(letters) if t), None)
     if spot is None:
-        return None
+        return []
     base, shape, tone = letters[spot]
-    confusable = {"\u0303": "\u0309", "\u0309": "\u0303"}
-    if tone in confusable and rng.random() < 0.7:
-        new = confusable[tone]
-    else:
-        others = [t for t in TONES if t != tone]
-        new = others[int(rng.integers(len(others)))]
-    letters[spot] = (base, shape, new)
-    return _compose(letters)
+    others = sorted((t for t in TONES if t != tone), key=lambda t: t != HOI_NGA.get(tone))
+    return [_compose([*letters[:spot], (base, shape, t), *letters[spot + 1:]]) for t in others]
