@@ -51,7 +51,7 @@ def checks_for(kind: str) -> list[Check]:
             for f in ("full_name", "date_of_birth", "sex")
         ]
         checks.append(Check("ExpectColumnValuesToMatchRegex", "date_of_birth", "date_of_birth",
-                            "invalid_format", (("regex", r"^\d{4}(-\d{2}){0,2}$"),)))
+                            "invalid_format", (("regex", r"^\d{4}(?:-\d{2}){0,2}$"),)))
         checks.append(Check("ExpectColumnValuesToBeInSet", "sex", "sex", "invalid_format",
                             (("value_set", ["M", "F"]),)))
     else:

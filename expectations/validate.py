@@ -5,6 +5,7 @@ dialect, see docs/pins.md); the prepared polars frame crosses over through
 Arrow with only the columns the suite reads.
 """
 
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,5 +141,8 @@ def _no_progress_bars() -> Any:
 
 
 def _quiet_gx() -> None:
-    """No usage statistics leave the machine."""
+    """No usage statistics leave the machine, and no chatter reaches the steward's terminal."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    for name in [*logging.root.manager.loggerDict, "great_expectations"]:
+        if name.startswith("great_expectations"):  # some GX modules pin their own level
+            logging.getLogger(name).setLevel(logging.WARNING)

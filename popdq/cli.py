@@ -109,6 +109,38 @@ def run(locality: str | None, source: str | None, as_of: dt.datetime | None,
 
 
 @app.command()
+@click.option("--docs", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also build Great Expectations Data Docs (counts only) in this folder.")
+@warehouse_option
+def validate(docs: Path | None, warehouse: Path) -> None:
+    """Validate the loaded datasets now and print what fails (stores nothing)."""
+    from expectations import build_data_docs, validate_dataset
+    from warehouse.datasets import dataset_versions, read_dataset
+    from warehouse.db import open_warehouse
+
+    if not warehouse.exists():
+        raise PopdqError(f"{warehouse}: no warehouse here (load data first, or pass --warehouse)")
+    with open_warehouse(warehouse) as con:
+        kinds = [kind for kind, load_id in dataset_versions(con).items() if load_id is not None]
+        frames = {kind: read_dataset(con, kind) for kind in kinds}
+    if not frames:
+        raise PopdqError(f"{warehouse}: nothing loaded yet")
+    for kind, rows in frames.items():
+        with progress.step(f"Validating {kind}"):
+            outcome = validate_dataset(kind, rows)
+        failed = outcome.results.filter(~outcome.results["success"])
+        click.echo(f"{kind}: {rows.height:,} rows, {len(outcome.results)} expectations, "
+                   f"{len(failed)} failed")
+        for row in failed.iter_rows(named=True):
+            click.echo(f"  {row['field']}: {row['unexpected_count']:,} rows "
+                       f"({row['kind'] or 'integrity'}, {row['expectation']})")
+    if docs:
+        with progress.step("Building Data Docs"):
+            index = build_data_docs(frames, docs)
+        click.echo(f"data docs: {index}")
+
+
+@app.command()
 @click.option("--persons", type=click.IntRange(min=1), default=100_000, show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),

@@ -89,7 +89,25 @@ def test_run_records_a_run_through_prefect(world: Path, tmp_path: Path) -> None:
         status, as_of, versions = con.execute(
             "SELECT status, CAST(as_of AS VARCHAR), dataset_versions FROM runs"
         ).fetchall()[0]
+        validated = con.execute(
+            "SELECT DISTINCT dataset FROM validation_results WHERE run_id = 1 ORDER BY 1"
+        ).fetchall()
+        failure_kinds = {k for (k,) in con.execute(
+            "SELECT DISTINCT kind FROM validation_failures WHERE run_id = 1").fetchall()}
     finally:
         con.close()
     assert (status, as_of) == ("succeeded", "2026-07-01")
     assert versions == '{"registry": 1, "social_insurance": 2, "tax": 3, "health_insurance": 4}'
+    assert validated == [(name,) for name in sorted(FILES)]
+    assert failure_kinds == {"missing_field", "invalid_format", "id_inconsistent"}
+
+
+def test_validate_prints_failures_and_builds_docs(world: Path, tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    assert popdq("load", "tax", world / "tax.csv", "--warehouse", db).returncode == 0
+    result = popdq("validate", "--docs", tmp_path / "docs", "--warehouse", db)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("tax: ")
+    assert "tax_code:" in result.stdout and "(invalid_format," in result.stdout
+    assert (tmp_path / "docs" / "gx" / "uncommitted" / "data_docs" / "local_site"
+            / "index.html").is_file()
