@@ -23,7 +23,7 @@ class Rates:
     """Share of sibling sets of two or more that contain a pair of twins."""
     home_at_18: float = 0.85
     """Share of 18-year-olds still living with their parents (falls linearly ...)."""
-    home_at_29: float = 0.10
+    home_at_29: float = 0.25
     """... to this share at 29; from 30 nobody is counted as a child at home."""
     mother_married: float = 0.92
     """Share of mothers with children at home who live with a husband."""
@@ -33,7 +33,7 @@ class Rates:
     """Same, women aged 20-24."""
     woman_married_old: float = 0.35
     """Same, women 75 and over (many are widowed)."""
-    elder_joins_family: float = 0.55
+    elder_joins_family: float = 0.80
     """Share of people 55+ living alone who move in with a son's or daughter's family."""
     mother_family_middle: float = 0.03
     """Share of children (born 1970+) whose middle name is their mother's family name."""
