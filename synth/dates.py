@@ -38,13 +38,6 @@ def ymd(days: Days) -> tuple[Ints, Ints, Ints]:
     return year, month, day
 
 
-def from_ymd(year: Ints, month: Ints, day: Ints) -> Days:
-    """Day numbers of valid calendar dates."""
-    months = (year - 1970) * 12 + (month - 1)
-    first = months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
-    return first + day - 1
-
-
 def is_leap(year: Ints) -> npt.NDArray[np.bool_]:
     """Gregorian leap years."""
     return ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)

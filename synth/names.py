@@ -36,7 +36,7 @@ MODES: tuple[Callable[[str], str], ...] = (
     str, spelling.strip_diacritics, spelling.nfd, spelling.tone_convention, spelling.eth,
     spelling.telex, spelling.vni, spelling.miscompose,
 )
-KEEP, NO_DIACRITICS, NFD, TONE_CONVENTION, ETH, TELEX, VNI, MISCOMPOSED = range(len(MODES))
+NO_DIACRITICS = MODES.index(spelling.strip_diacritics)
 CASES: tuple[Callable[[str], str], ...] = (str, str.upper, str.lower)
 """A written name is one MODE (diacritics) and one CASE; variant = mode * 3 + case."""
 

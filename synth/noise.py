@@ -74,14 +74,14 @@ def noisy_names(tokens: Index, male: Mask, linked: Mask, rng: np.random.Generato
             not_partner = rng.integers(1, 4, size=len(rows))
             variant = np.where(partner, 0, np.where(hoi_nga, not_partner, any_other))
             tokens[rows, slot] = book.retone_of[token, variant]
-    tokens[np.ix_(change == 3, [2, 3])] = -1
+    tokens[change == 3, MIDDLE] = -1
     western = change == 4
     tokens[western] = tokens[western][:, WESTERN_ORDER]
     added = np.flatnonzero(change == 5)
     tokens[added, ADDED] = _extra_part(tokens[added], male[added], rng, book)
     mismatch = (change > 0) & (_compact(tokens) != before).any(axis=1)
 
-    # modes in the order of names.MODES after KEEP
+    # the modes of names.MODES after the first (keep as typed)
     mode = pick(rng, n, [rates.name_no_diacritics, rates.name_nfd, rates.name_tone_convention,
                          rates.name_eth, rates.name_telex, rates.name_vni,
                          rates.name_miscomposed])

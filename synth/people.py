@@ -79,11 +79,11 @@ class People:
 def generate_people(n: int, rng: np.random.Generator, rates: Rates, div: Divisions) -> People:
     """n people in households, drawn from the age pyramid."""
     birth, male = _draw_births(n, rng)
+    # 1. children at home in sibling sets (twins share the first twin's birth day)
+    child_set, set_mother_year, birth, twin_of = _sibling_sets(
+        birth, age_at(birth, REFERENCE_DAY), rng, rates)
     birth_year = ymd(birth)[0]
     age = age_at(birth, REFERENCE_DAY)
-
-    child_set, set_mother_year, birth, twin_of = _sibling_sets(birth, age, rng, rates)
-    birth_year = ymd(birth)[0]
     father = np.full(n, -1, dtype=np.int64)
     mother = np.full(n, -1, dtype=np.int64)
     role = np.full(n, ALONE, dtype=np.int8)

@@ -28,7 +28,6 @@ Mask = npt.NDArray[np.bool_]
 SOURCES = SOURCE_KINDS
 SOCIAL_INSURANCE = SOURCES.index("social_insurance")
 TAX = SOURCES.index("tax")
-HEALTH_INSURANCE = SOURCES.index("health_insurance")
 RECORD_PREFIX = tuple({"social_insurance": "SI", "tax": "TX", "health_insurance": "HI"}[kind]
                       for kind in SOURCES)
 

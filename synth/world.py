@@ -206,13 +206,14 @@ def _sources(people: People, ids: PersonIds, tokens: Index, precision: Index,
 
     employed = np.zeros(people.size, dtype=bool)
     employed[who[records.source == sources.SOCIAL_INSURANCE]] = True
-    death = np.where(in_registry, people.death, -1)
-    builders = (sources.social_insurance, sources.tax, sources.health_insurance)
+    death = np.where(in_registry, people.death, -1)  # outsiders' sources know of no death
+    builders = {"social_insurance": sources.social_insurance, "tax": sources.tax,
+                "health_insurance": sources.health_insurance}
     frames: dict[str, pl.DataFrame] = {}
-    for k, (kind, build) in enumerate(zip(sources.SOURCES, builders, strict=True)):
+    for k, kind in enumerate(sources.SOURCES):
         rows = np.flatnonzero(records.source == k)
         holder = who[rows]
-        own = build(sources.Holders(
+        own = builders[kind](sources.Holders(
             personal=ids.personal[holder], bhxh=ids.bhxh[holder], mst=ids.mst[holder],
             death=death[holder], age=age[holder], employed=employed[holder],
             province_code=np.array([int(c) for c in div.province_codes])[
