@@ -14,6 +14,7 @@ from typing import TypeVar
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
+from matching.localities import parse_locality
 from popdq.errors import PopdqError
 from warehouse.contract import SOURCE_KINDS
 from warehouse.datasets import dataset_versions, read_dataset
@@ -33,6 +34,8 @@ def open_run(warehouse: Path, as_of: dt.date, locality: str | None, source: str 
 @task(cache_policy=NO_CACHE)
 def check_datasets(warehouse: Path, source: str | None) -> list[str]:
     """The sources this run covers; fails when the registry or those sources are not loaded."""
+    if source is not None and source not in SOURCE_KINDS:
+        raise PopdqError(f"unknown source {source!r} (expected one of: {', '.join(SOURCE_KINDS)})")
     with open_warehouse(warehouse) as con:
         versions = dataset_versions(con)
     if versions["registry"] is None:
@@ -79,6 +82,11 @@ def nightly(
     source: str | None = None,
 ) -> int:
     """Validate, normalise, match and report; returns the run id."""
+    if locality is not None:
+        try:
+            parse_locality(locality)
+        except ValueError as exc:
+            raise PopdqError(str(exc)) from None
     run_id = open_run(warehouse, as_of, locality, source)
     timings: dict[str, float] = {}
     try:

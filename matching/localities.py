@@ -170,3 +170,17 @@ def normalise_localities(
         commune.alias(f"{prefix}commune"),
         (commune_province != province).fill_null(False).alias(f"{prefix}conflict"),
     )
+
+
+def parse_locality(code: str, divisions: Divisions | None = None) -> tuple[str, str]:
+    """An operator's `--locality`: ("province", code) or ("commune", code) of the current
+    divisions; ValueError for anything else, before the code reaches a query."""
+    divisions = divisions or load_divisions()
+    if code in divisions.province_codes:
+        return "province", code
+    if len(code) == 5 and code in set(divisions.communes.get_column("commune_code").to_list()):
+        return "commune", code
+    raise ValueError(
+        f"unknown locality {code!r}: expected a 2-digit province or 5-digit commune code "
+        f"of the {divisions.version} divisions"
+    )

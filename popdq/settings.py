@@ -32,7 +32,9 @@ def configure_prefect() -> None:
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_SERVER_ALLOW_EPHEMERAL_MODE": "true",
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
-        "PREFECT_LOGGING_LEVEL": "WARNING",
+        # Failures reach the steward as popdq's one line and the run record; Prefect's
+        # own tracebacks only with POPDQ_DEBUG=1.
+        "PREFECT_LOGGING_LEVEL": "DEBUG" if os.environ.get("POPDQ_DEBUG") else "CRITICAL",
         "PREFECT_LOGGING_TO_API_ENABLED": "false",
     }
     for name, value in defaults.items():

@@ -111,3 +111,15 @@ def test_validate_prints_failures_and_builds_docs(world: Path, tmp_path: Path) -
     assert "tax_code:" in result.stdout and "(invalid_format," in result.stdout
     assert (tmp_path / "docs" / "gx" / "uncommitted" / "data_docs" / "local_site"
             / "index.html").is_file()
+
+
+def test_run_refuses_an_unknown_locality_in_one_line(world: Path, tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    for name in ("registry", "tax"):
+        assert popdq("load", name, world / f"{name}.csv", "--warehouse", db).returncode == 0
+    result = popdq("run", "--locality", "74", "--warehouse", db)
+    assert result.returncode == 1
+    assert result.stderr == (
+        "popdq: unknown locality '74': expected a 2-digit province or 5-digit commune code"
+        " of the 2025-07-01 divisions\n"
+    )

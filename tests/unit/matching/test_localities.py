@@ -132,3 +132,13 @@ def test_next_merger_is_a_new_folder(tmp_path: Path, monkeypatch: pytest.MonkeyP
             load_divisions("1999-01-01")
     finally:
         load_divisions.cache_clear()
+
+
+def test_parse_locality_accepts_current_codes_only() -> None:
+    from matching.localities import parse_locality
+
+    assert parse_locality("79") == ("province", "79")
+    assert parse_locality("00004") == ("commune", "00004")
+    for bad in ("74", "7", "99999", "01; DROP TABLE runs", ""):
+        with pytest.raises(ValueError, match="unknown locality"):
+            parse_locality(bad)

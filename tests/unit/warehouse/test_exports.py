@@ -1,0 +1,36 @@
+"""Exports: CSV or Parquet by name, owner-only, formulas neutralised in CSV."""
+
+import stat
+from pathlib import Path
+
+import polars as pl
+
+from warehouse.exports import write_export
+
+FRAME = pl.DataFrame({
+    "record_id": ["=HYPERLINK(\"x\")", "+1", "-2", "@SUM(A1)", "\tX", "plain", None],
+    "score": [0.5, 1.0, 0.123456789, 0.0, 1.0, 0.25, None],
+})
+
+
+def test_csv_neutralises_formula_cells_and_is_owner_only(tmp_path: Path) -> None:
+    out = write_export(FRAME, tmp_path / "m.csv")
+    text = out.read_text(encoding="utf-8").splitlines()
+    assert text[0] == "record_id,score"
+    assert text[1].startswith("\"'=HYPERLINK(")
+    assert [line.split(",")[0] for line in text[2:5]] == ["'+1", "'-2", "'@SUM(A1)"]
+    assert text[6] == "plain,0.250000"
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert not list(tmp_path.glob(".m.csv.*"))  # no temporary left behind
+
+
+def test_parquet_keeps_values_as_they_are(tmp_path: Path) -> None:
+    out = write_export(FRAME, tmp_path / "m.parquet")
+    assert pl.read_parquet(out).equals(FRAME)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+
+
+def test_same_frame_same_bytes(tmp_path: Path) -> None:
+    a = write_export(FRAME, tmp_path / "a.csv").read_bytes()
+    b = write_export(FRAME, tmp_path / "b.csv").read_bytes()
+    assert a == b
