@@ -108,6 +108,31 @@ def run(locality: str | None, source: str | None, as_of: dt.datetime | None,
     _run(warehouse, locality, source, as_of.date() if as_of else dt.date.today())
 
 
+@app.group()
+def export() -> None:
+    """Write matches or discrepancies to CSV, or Parquet for names ending in .parquet."""
+
+
+@export.command("matches")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--source", type=click.Choice(list(SOURCE_KINDS)), default=None)
+@warehouse_option
+def export_matches(out: Path, source: str | None, warehouse: Path) -> None:
+    """One row per source record: source, record_id, person_id, score, decision."""
+    from warehouse.db import open_warehouse
+    from warehouse.exports import write_export
+    from warehouse.linkage import read_matches
+
+    if not warehouse.exists():
+        raise PopdqError(f"{warehouse}: no warehouse here (load data first, or pass --warehouse)")
+    with open_warehouse(warehouse) as con:
+        frame = read_matches(con, source)
+    if frame.is_empty():
+        raise PopdqError("no matches yet: run `popdq run` first")
+    write_export(frame, out)
+    click.echo(f"{frame.height:,} matches written to {out}")
+
+
 @app.command()
 @click.option("--docs", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Also build Great Expectations Data Docs (counts only) in this folder.")

@@ -1,0 +1,69 @@
+"""Link storage: full replace per source, locality replace, stable export order."""
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from popdq.errors import PopdqError
+from warehouse.db import open_warehouse
+from warehouse.linkage import latest_model, read_matches, replace_links, save_model
+
+
+def links(rows: list[tuple[str, str | None, str, str]]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(record_id, person_id, province, commune) → matches and explanations frames."""
+    matches = pl.DataFrame(
+        {
+            "source": ["tax"] * len(rows),
+            "record_id": [r[0] for r in rows],
+            "person_id": [r[1] for r in rows],
+            "score": [0.99 if r[1] else 0.0 for r in rows],
+            "decision": ["match" if r[1] else "none" for r in rows],
+            "second_person_id": [None] * len(rows),
+            "second_score": [None] * len(rows),
+            "ambiguous": [False] * len(rows),
+            "province": [r[2] for r in rows],
+            "commune": [r[3] for r in rows],
+        },
+        schema_overrides={"second_person_id": pl.String, "second_score": pl.Float64},
+    )
+    explanations = pl.DataFrame({
+        "source": ["tax"] * len(rows), "record_id": [r[0] for r in rows],
+        "person_id": [r[1] or "" for r in rows], "comparison": ["name"] * len(rows),
+        "level": ["exact"] * len(rows), "weight": [5.0] * len(rows),
+    }).filter(pl.col("person_id") != "")
+    return matches, explanations
+
+
+def current(con: object) -> list[tuple[str, str | None, int]]:
+    return con.execute(  # type: ignore[attr-defined, no-any-return]
+        "SELECT record_id, person_id, run_id FROM matches ORDER BY record_id").fetchall()
+
+
+def test_full_then_locality_rerun_touches_only_that_locality(tmp_path: Path) -> None:
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        m, e = links([("R1", "P1", "79", "26734"), ("R2", "P2", "01", "00004"),
+                      ("R3", None, "79", "26737")])
+        replace_links(con, run_id=1, source="tax", matches=m, explanations=e)
+        m2, e2 = links([("R1", "P9", "79", "26734"), ("R3", "P3", "79", "26737")])
+        replace_links(con, run_id=2, source="tax", matches=m2, explanations=e2,
+                      scope=("province", "79"))
+        assert current(con) == [("R1", "P9", 2), ("R2", "P2", 1), ("R3", "P3", 2)]
+        assert con.execute("SELECT record_id, person_id, run_id FROM match_explanations"
+                           " ORDER BY 1").fetchall() == [("R1", "P9", 2), ("R2", "P2", 1),
+                                                         ("R3", "P3", 2)]
+        # a record that moved into the commune replaces its old row, never duplicates it
+        m3, e3 = links([("R2", "P2", "79", "26734")])
+        replace_links(con, run_id=3, source="tax", matches=m3, explanations=e3,
+                      scope=("commune", "26734"))
+        assert current(con) == [("R2", "P2", 3), ("R3", "P3", 2)]
+        assert read_matches(con)["record_id"].to_list() == ["R2", "R3"]
+
+
+def test_model_of_the_last_full_run(tmp_path: Path) -> None:
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        with pytest.raises(PopdqError, match="no full run yet"):
+            latest_model(con)
+        save_model(con, 1, '{"v": 1}')
+        save_model(con, 4, '{"v": 4}')
+        assert latest_model(con) == (4, '{"v": 4}')
