@@ -123,8 +123,7 @@ def export_matches(out: Path, source: str | None, warehouse: Path) -> None:
     from warehouse.exports import write_export
     from warehouse.linkage import read_matches
 
-    if not warehouse.exists():
-        raise PopdqError(f"{warehouse}: no warehouse here (load data first, or pass --warehouse)")
+    _require_warehouse(warehouse)
     with open_warehouse(warehouse) as con:
         frame = read_matches(con, source)
     if frame.is_empty():
@@ -143,8 +142,7 @@ def validate(docs: Path | None, warehouse: Path) -> None:
     from warehouse.datasets import dataset_versions, read_dataset
     from warehouse.db import open_warehouse
 
-    if not warehouse.exists():
-        raise PopdqError(f"{warehouse}: no warehouse here (load data first, or pass --warehouse)")
+    _require_warehouse(warehouse)
     with open_warehouse(warehouse) as con:
         kinds = [kind for kind, load_id in dataset_versions(con).items() if load_id is not None]
         frames = {kind: read_dataset(con, kind) for kind in kinds}
@@ -212,9 +210,14 @@ def _load(warehouse: Path, kind: str, file: Path, by: str) -> None:
 def _run(warehouse: Path, locality: str | None, source: str | None, as_of: dt.date) -> int:
     from flows.nightly import nightly
 
-    if not warehouse.exists():
-        raise PopdqError(f"{warehouse}: no warehouse here (load data first, or pass --warehouse)")
+    _require_warehouse(warehouse)
     with progress.step("Running the nightly flow"):
         run_id = nightly(warehouse, as_of, locality, source)
     click.echo(f"run {run_id} succeeded (as of {as_of.isoformat()})")
     return run_id
+
+
+def _require_warehouse(warehouse: Path) -> None:
+    """Commands that read results must not create an empty warehouse by accident."""
+    if not warehouse.exists():
+        raise PopdqError(f"{warehouse}: no warehouse here (load data first, or pass --warehouse)")
