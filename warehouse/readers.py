@@ -22,6 +22,8 @@ from warehouse.contract import Dataset
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".xlsx": "xlsx"}
 
+_NOT_UTF8 = "not valid UTF-8 text"
+
 _RawRow = tuple[int, list[str | None], str]
 """(line number, values, raw text of the row) as a reader yields it."""
 
@@ -92,12 +94,25 @@ def _check_rows(
             if extra_names
             else None
         )
+    _refuse_legacy_encoding(file_name, quarantined, len(line_numbers))
     del columns["line_number"]
     frame = pl.DataFrame(
         {"line_number": line_numbers, **columns, "extra": extras},
         schema={"line_number": pl.Int64, **{c: pl.String for c in columns}, "extra": pl.String},
     )
     return Extract(file_name, file_format, frame, quarantined)
+
+
+def _refuse_legacy_encoding(file_name: str, quarantined: list[QuarantinedRow],
+                           loaded: int) -> None:
+    """A file that is mostly not UTF-8 is in another encoding, not a file of bad rows."""
+    undecodable = sum(q.reason == _NOT_UTF8 for q in quarantined)
+    if undecodable and undecodable >= (loaded + len(quarantined)) / 2:
+        raise PopdqError(
+            f"{file_name}: {undecodable} of {loaded + len(quarantined)} rows are not UTF-8; "
+            "convert the file from its legacy encoding (TCVN3, VNI, VISCII, Windows-1258) "
+            "to UTF-8 first; nothing loaded"
+        )
 
 
 def _check_header(file_name: str, dataset: Dataset, header: list[str]) -> None:
@@ -132,7 +147,7 @@ def _row_problem(
     if len(values) != width:
         return f"expected {width} fields, found {len(values)}"
     if any(v is not None and _has_undecodable(v) for v in values):
-        return "not valid UTF-8 text"
+        return _NOT_UTF8
     value = _blank_to_none(values[key_at])
     if value is None:
         return f"empty {key}"

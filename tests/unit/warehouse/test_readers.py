@@ -127,3 +127,14 @@ def test_corrupt_xlsx_and_parquet_are_one_line_errors(tmp_path: Path) -> None:
         path = write(tmp_path / name, "not really")
         with pytest.raises(PopdqError, match=f"{name}: not a readable"):
             read_extract(path, REGISTRY)
+
+
+def test_a_legacy_8bit_file_is_refused_not_quarantined_row_by_row(tmp_path: Path) -> None:
+    names = ("Lê Văn Ân", "Trương Văn Hà", "Đoàn Văn Tú")  # precomposed in Windows-1258
+    text = HEADER + "\n" + "".join(
+        f"00109000000{i},{name},1990,M,01,00004,alive\n" for i, name in enumerate(names)
+    )
+    path = tmp_path / "registry.csv"
+    path.write_bytes(text.encode("cp1258"))  # Windows-1258: what older systems export
+    with pytest.raises(PopdqError, match=r"3 of 3 rows are not UTF-8.*Windows-1258"):
+        read_extract(path, REGISTRY)
