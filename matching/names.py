@@ -28,6 +28,8 @@ Flags (bool; false for an empty name):
 - repaired_telex: Telex keystrokes left in the text were decoded (Nguyeenx).
 - repaired_vni: VNI digits left in the text were decoded (Nguye64n).
 - repaired_vowel: a mis-composed vowel was mended (lựơng, Trưong, hòan, qúy).
+- repaired_mojibake: UTF-8 text that had been read as Windows-1252 or
+  Latin-1 and saved again (Nguyá»…n) was decoded back (Nguyễn).
 - eth_for_d: Ð/ð (eth) typed for Đ/đ.
 - odd_spacing: leading, trailing, repeated or non-ASCII whitespace, or
   zero-width characters.
@@ -55,6 +57,8 @@ _DATA = Path(__file__).parent / "data"
 _INVISIBLE = "[\u200b\u200c\u200d\u2060\ufeff]"
 _ODD_SPACE = r"^\s|\s$|\s\s|[^\S ]|" + _INVISIBLE
 _NON_ASCII = r"[^\x00-\x7f]"
+_MOJIBAKE = "[ÃÄÆ]|á[º»]"
+"""Lead bytes of Vietnamese letters in UTF-8 (C3, C4, C6, E1 BA/BB) as Windows-1252 shows them."""
 
 _TOKEN_FLAGS = {
     "other_tone_style": TokenFlag.OTHER_TONE_STYLE,
@@ -63,7 +67,7 @@ _TOKEN_FLAGS = {
     "repaired_vowel": TokenFlag.REPAIRED_VOWEL,
 }
 FLAGS: tuple[str, ...] = ("no_diacritics", "upper_case", "nfd", *_TOKEN_FLAGS,
-                          "eth_for_d", "odd_spacing")
+                          "repaired_mojibake", "eth_for_d", "odd_spacing")
 """The flag columns `normalise_names` adds (after the prefix), in order."""
 
 
@@ -96,13 +100,26 @@ def _family_length(key: pl.Expr) -> pl.Expr:
     return key.str.extract(pattern, 1).str.count_matches(" ").add(1).fill_null(1)
 
 
+def repair_mojibake(text: str) -> str:
+    """Undo UTF-8 read as Windows-1252 (or Latin-1): only when the bytes decode strictly,
+    which legitimate Vietnamese (NGÃ, Ân) never does."""
+    for legacy in ("cp1252", "latin-1"):
+        try:
+            return text.encode(legacy).decode("utf-8")
+        except UnicodeError:
+            continue
+    return text
+
+
 def normalise_names(df: pl.DataFrame, column: str, prefix: str | None = None) -> pl.DataFrame:
     """Add the canonical name, key, parts and flags of `column` (see the module docstring)."""
     p = f"{column}_" if prefix is None else prefix
     nfc, lower, keys, bits, family_len = (
         f"__{p}{name}" for name in ("nfc", "lower", "keys", "bits", "family_len")
     )
-    raw = pl.col(column)
+    suspects = df.get_column(column).filter(df.get_column(column).str.contains(_MOJIBAKE))
+    repairs = {v: r for v in suspects.unique().to_list() if (r := repair_mojibake(v)) != v}
+    raw = pl.col(column).replace(repairs) if repairs else pl.col(column)
     text = (
         pl.col(nfc)
         .str.replace_all("Ð", "Đ", literal=True)
@@ -119,6 +136,7 @@ def normalise_names(df: pl.DataFrame, column: str, prefix: str | None = None) ->
             & ~pl.col(nfc).str.contains(r"\p{Ll}")
             & (pl.col(nfc).str.count_matches(r"\p{L}") > 1)
         ).fill_null(False).alias(f"{p}upper_case"),
+        pl.col(column).is_in(list(repairs)).alias(f"{p}repaired_mojibake"),
         raw.str.contains("[Ðð]").fill_null(False).alias(f"{p}eth_for_d"),
         raw.str.contains(_ODD_SPACE).fill_null(False).alias(f"{p}odd_spacing"),
     )

@@ -281,3 +281,20 @@ def test_speed_on_repeating_names() -> None:
     start = time.perf_counter()
     normalise_names(frame, "full_name")
     assert time.perf_counter() - start < 4
+
+
+@pytest.mark.parametrize(
+    ("raw", "canonical", "repaired"),
+    [
+        ("Nguyá»…n VÄƒn An", "Nguyễn Văn An", True),   # UTF-8 read as Windows-1252
+        ("Tráº§n Thá»‹ BÃ¬nh", "Trần Thị Bình", True),
+        ("LÃª Æ¯á»›c", "Lê Ước", True),
+        ("NGÃ THỊ ÂN", "Ngã Thị Ân", False),              # a real Ã is left alone
+    ],
+)
+def test_mojibake_from_a_legacy_round_trip_is_undone(
+    raw: str, canonical: str, repaired: bool
+) -> None:
+    name = normalise_name(raw)
+    assert name.canonical == canonical
+    assert ("repaired_mojibake" in name.flags) is repaired
