@@ -10,6 +10,7 @@ import polars as pl
 
 from popdq.errors import PopdqError
 from warehouse.contract import DATASETS, Dataset
+from warehouse.db import transaction
 from warehouse.readers import Extract, read_extract
 
 TABLES: dict[str, str] = {
@@ -59,42 +60,42 @@ def replace_dataset(
     """Swap in a new version of a dataset; on any failure the previous version stays."""
     table = table_for(dataset.kind)
     loaded_at = loaded_at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    con.begin()
     try:
-        load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM load_log").fetchall()[0][0]
-        rows = extract.rows.select(
-            pl.lit(load_id, dtype=pl.Int64).alias("load_id"),
-            "line_number",
-            *dataset.columns,
-            "extra",
-        )
-        quarantine = pl.DataFrame(
-            {
-                "line_number": [q.line_number for q in extract.quarantined],
-                "raw_line": [q.raw_line for q in extract.quarantined],
-                "reason": [q.reason for q in extract.quarantined],
-            },
-            schema={"line_number": pl.Int64, "raw_line": pl.String, "reason": pl.String},
-        )
-        con.execute(f"DELETE FROM {table}")
-        con.register("incoming_rows", rows.to_arrow())
-        con.execute(f"INSERT INTO {table} SELECT * FROM incoming_rows")
-        con.register("incoming_quarantine", quarantine.to_arrow())
-        con.execute(
-            "INSERT INTO quarantine SELECT ?, ?, ?, line_number, raw_line, reason "
-            "FROM incoming_quarantine",
-            [load_id, dataset.kind, extract.file_name],
-        )
-        con.execute(
-            "INSERT INTO load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                load_id, dataset.kind, extract.file_name, extract.file_format, sha256,
-                extract.rows_read, rows.height, len(extract.quarantined), loaded_at, loaded_by,
-            ],
-        )
-        con.commit()
+        with transaction(con):
+            load_id = con.execute(
+                "SELECT coalesce(max(load_id), 0) + 1 FROM load_log").fetchall()[0][0]
+            rows = extract.rows.select(
+                pl.lit(load_id, dtype=pl.Int64).alias("load_id"),
+                "line_number",
+                *dataset.columns,
+                "extra",
+            )
+            quarantine = pl.DataFrame(
+                {
+                    "line_number": [q.line_number for q in extract.quarantined],
+                    "raw_line": [q.raw_line for q in extract.quarantined],
+                    "reason": [q.reason for q in extract.quarantined],
+                },
+                schema={"line_number": pl.Int64, "raw_line": pl.String, "reason": pl.String},
+            )
+            con.execute(f"DELETE FROM {table}")
+            con.register("incoming_rows", rows.to_arrow())
+            con.execute(f"INSERT INTO {table} SELECT * FROM incoming_rows")
+            con.register("incoming_quarantine", quarantine.to_arrow())
+            con.execute(
+                "INSERT INTO quarantine SELECT ?, ?, ?, line_number, raw_line, reason "
+                "FROM incoming_quarantine",
+                [load_id, dataset.kind, extract.file_name],
+            )
+            con.execute(
+                "INSERT INTO load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    load_id, dataset.kind, extract.file_name, extract.file_format, sha256,
+                    extract.rows_read, rows.height, len(extract.quarantined), loaded_at,
+                    loaded_by,
+                ],
+            )
     except duckdb.Error as exc:
-        con.rollback()
         raise PopdqError(
             f"{extract.file_name}: load into {dataset.kind} failed, previous version kept: "
             f"{str(exc).splitlines()[0]}"

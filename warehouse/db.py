@@ -53,16 +53,14 @@ def migrate(con: duckdb.DuckDBPyConnection, folder: Path | None = None) -> int:
         "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
     )
     for version, name, sql in migrations[current:]:
-        con.begin()
         try:
-            con.execute(sql)
-            con.execute(
-                "INSERT INTO schema_version VALUES (?, ?, current_timestamp)", [version, name]
-            )
-            con.commit()
+            with transaction(con):
+                con.execute(sql)
+                con.execute(
+                    "INSERT INTO schema_version VALUES (?, ?, current_timestamp)", [version, name]
+                )
         except duckdb.Error as exc:
-            con.rollback()
-            raise PopdqError(f"migration {name} failed: {exc}") from exc
+            raise PopdqError(f"migration {name} failed: {_first_line(exc)}") from exc
     return len(migrations)
 
 
@@ -98,6 +96,18 @@ def open_warehouse(
         yield con
     finally:
         con.close()
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """BEGIN … COMMIT, or ROLLBACK and re-raise: a failed write leaves the last good state."""
+    con.begin()
+    try:
+        yield
+    except BaseException:
+        con.rollback()
+        raise
+    con.commit()
 
 
 def _first_line(exc: BaseException) -> str:

@@ -7,6 +7,7 @@ import polars as pl
 
 from popdq.errors import PopdqError
 from warehouse.datasets import table_for
+from warehouse.db import transaction
 
 MATCH_COLUMNS = ("source", "record_id", "person_id", "score", "decision", "second_person_id",
                  "second_score", "ambiguous", "province", "commune")
@@ -50,24 +51,19 @@ def replace_links(
         condition = (f"source = ? AND ({column} = ? OR record_id IN "
                      "(SELECT record_id FROM incoming_matches))")
         params = [source, scope[1]]
-    con.begin()
+    con.register("incoming_matches", matches.select(MATCH_COLUMNS).to_arrow())
+    con.register("incoming_explanations", explanations.select(EXPLANATION_COLUMNS).to_arrow())
     try:
-        con.register("incoming_matches", matches.select(MATCH_COLUMNS).to_arrow())
-        con.register("incoming_explanations",
-                     explanations.select(EXPLANATION_COLUMNS).to_arrow())
-        con.execute(
-            "DELETE FROM match_explanations WHERE source = ? AND record_id IN"
-            f" (SELECT record_id FROM matches WHERE {condition})",
-            [source, *params],
-        )
-        con.execute(f"DELETE FROM matches WHERE {condition}", params)
-        con.execute("INSERT INTO matches SELECT *, ? FROM incoming_matches", [run_id])
-        con.execute("INSERT INTO match_explanations SELECT *, ? FROM incoming_explanations",
-                    [run_id])
-        con.commit()
-    except duckdb.Error:
-        con.rollback()
-        raise
+        with transaction(con):
+            con.execute(
+                "DELETE FROM match_explanations WHERE source = ? AND record_id IN"
+                f" (SELECT record_id FROM matches WHERE {condition})",
+                [source, *params],
+            )
+            con.execute(f"DELETE FROM matches WHERE {condition}", params)
+            con.execute("INSERT INTO matches SELECT *, ? FROM incoming_matches", [run_id])
+            con.execute("INSERT INTO match_explanations SELECT *, ? FROM incoming_explanations",
+                        [run_id])
     finally:
         con.unregister("incoming_matches")
         con.unregister("incoming_explanations")

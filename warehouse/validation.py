@@ -4,6 +4,7 @@ import duckdb
 import polars as pl
 
 from warehouse.datasets import table_for
+from warehouse.db import transaction
 
 
 def save_validation(
@@ -17,28 +18,23 @@ def save_validation(
 ) -> None:
     """Replace what this run stored for this dataset, in one transaction."""
     table_for(dataset)  # validates the kind
-    con.begin()
+    con.register("incoming_results", results.to_arrow())
+    con.register("incoming_failures", failures.to_arrow())
     try:
-        con.execute("DELETE FROM validation_results WHERE run_id = ? AND dataset = ?",
-                    [run_id, dataset])
-        con.execute("DELETE FROM validation_failures WHERE run_id = ? AND dataset = ?",
-                    [run_id, dataset])
-        con.register("incoming_results", results.to_arrow())
-        con.execute(
-            "INSERT INTO validation_results SELECT ?, ?, ?, expectation, \"column\", field, kind,"
-            " success, element_count, unexpected_count FROM incoming_results",
-            [run_id, dataset, load_id],
-        )
-        con.register("incoming_failures", failures.to_arrow())
-        con.execute(
-            "INSERT INTO validation_failures SELECT ?, ?, record_key, kind, field, expectation,"
-            " reason FROM incoming_failures",
-            [run_id, dataset],
-        )
-        con.commit()
-    except duckdb.Error:
-        con.rollback()
-        raise
+        with transaction(con):
+            for table in ("validation_results", "validation_failures"):
+                con.execute(f"DELETE FROM {table} WHERE run_id = ? AND dataset = ?",
+                            [run_id, dataset])
+            con.execute(
+                "INSERT INTO validation_results SELECT ?, ?, ?, expectation, \"column\", field,"
+                " kind, success, element_count, unexpected_count FROM incoming_results",
+                [run_id, dataset, load_id],
+            )
+            con.execute(
+                "INSERT INTO validation_failures SELECT ?, ?, record_key, kind, field,"
+                " expectation, reason FROM incoming_failures",
+                [run_id, dataset],
+            )
     finally:
         con.unregister("incoming_results")
         con.unregister("incoming_failures")

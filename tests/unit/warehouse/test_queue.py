@@ -1,0 +1,138 @@
+"""The cleaning queue's lifecycle and audit trail, on a real DuckDB file."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from popdq.errors import PopdqError
+from warehouse.db import open_warehouse
+from warehouse.queue import FINDING_SCHEMA, act_on_items, audit_trail, find_items, sync_queue
+
+
+def finding(record_id: str, kind: str = "name_mismatch", value: str = "Nguyen Van A",
+            province: str = "79") -> dict[str, object]:
+    return {
+        "source": "tax", "record_id": record_id, "kind": kind, "field": "full_name",
+        "criterion": "correct", "person_id": "P" + record_id, "source_value": value,
+        "registry_value": "Nguyễn Văn An", "province": province, "commune": None,
+        "detail": "name differs", "priority": 50, "group_id": None,
+    }
+
+
+def findings(*rows: dict[str, object]) -> pl.DataFrame:
+    return pl.DataFrame(list(rows), schema=FINDING_SCHEMA)
+
+
+@pytest.fixture
+def con(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    with open_warehouse(tmp_path / "w.duckdb") as connection:
+        yield connection
+
+
+def snapshot(con: duckdb.DuckDBPyConnection) -> list[tuple[object, ...]]:
+    return con.execute(
+        "SELECT * EXCLUDE (last_seen_run) FROM queue_items ORDER BY item_id").fetchall()
+
+
+def statuses(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    return dict(con.execute("SELECT record_id, status FROM queue_items").fetchall())
+
+
+def audit_count(con: duckdb.DuckDBPyConnection) -> int:
+    return int(con.execute("SELECT count(*) FROM queue_audit").fetchall()[0][0])
+
+
+def sync(con: duckdb.DuckDBPyConnection, run_id: int, frame: pl.DataFrame,
+         scope: tuple[str, str] | None = None) -> str:
+    return str(sync_queue(con, run_id=run_id, findings=frame, sources=["tax"], scope=scope))
+
+
+def test_an_unchanged_night_leaves_the_queue_identical(con: duckdb.DuckDBPyConnection) -> None:
+    tonight = findings(finding("R1"), finding("R2", kind="dob_mismatch"))
+    assert sync(con, 1, tonight) == "2 new, 0 updated, 0 reopened, 0 fixed at source"
+    before, audits = snapshot(con), audit_count(con)
+    assert sync(con, 2, tonight) == "0 new, 0 updated, 0 reopened, 0 fixed at source"
+    assert snapshot(con) == before
+    assert audit_count(con) == audits
+    assert con.execute("SELECT DISTINCT last_seen_run FROM queue_items").fetchall() == [(2,)]
+
+
+def test_changes_open_update_or_close_exactly_the_affected_items(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    sync(con, 1, findings(finding("R1"), finding("R2"), finding("R3")))
+    summary = sync(con, 2, findings(finding("R1"), finding("R2", value="Nguyen Van B"),
+                                    finding("R4")))
+    assert summary == "1 new, 1 updated, 0 reopened, 1 fixed at source"
+    assert statuses(con) == {"R1": "open", "R2": "open", "R3": "fixed_at_source", "R4": "open"}
+    assert con.execute("SELECT source_value FROM queue_items WHERE record_id = 'R2'"
+                       ).fetchall() == [("Nguyen Van B",)]
+    # the finding comes back: the closed item reopens, never a second item
+    assert sync(con, 3, findings(finding("R1"), finding("R2", value="Nguyen Van B"),
+                                 finding("R3"), finding("R4"))).startswith("0 new")
+    assert statuses(con)["R3"] == "open"
+    assert con.execute("SELECT count(*) FROM queue_items").fetchall() == [(4,)]
+
+
+def test_rejected_stays_closed_until_the_values_change(con: duckdb.DuckDBPyConnection) -> None:
+    sync(con, 1, findings(finding("R1")))
+    act_on_items(con, [1], "reject", actor="lan", note="nickname, not an error")
+    sync(con, 2, findings(finding("R1")))
+    assert statuses(con) == {"R1": "rejected"}
+    sync(con, 3, findings(finding("R1", value="Nguyen Van X")))
+    assert statuses(con) == {"R1": "open"}
+    assert [r["action"] for r in audit_trail(con, 1).iter_rows(named=True)] == [
+        "created", "rejected", "reopened"]
+
+
+def test_a_locality_sync_leaves_other_localities_alone(con: duckdb.DuckDBPyConnection) -> None:
+    sync(con, 1, findings(finding("R1", province="79"), finding("R2", province="01")))
+    sync(con, 2, findings(), scope=("province", "79"))
+    assert statuses(con) == {"R1": "fixed_at_source", "R2": "open"}
+
+
+def test_reviewer_actions_are_audited_with_who_when_what_why(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    sync(con, 1, findings(finding("R1"), finding("R2"), finding("R3")))
+    assert act_on_items(con, [1, 2], "assign", actor="lan", note=None, assignee="team-79") == 2
+    act_on_items(con, [1], "resolve", actor="minh", note="corrected in BHXH system")
+    trail = audit_trail(con, 1).to_dicts()
+    assert [(t["actor"], t["action"], t["old_status"], t["new_status"], t["note"])
+            for t in trail] == [
+        ("popdq-nightly", "created", None, "open", None),
+        ("lan", "assigned", "open", "in_review", None),
+        ("minh", "resolved", "in_review", "resolved", "corrected in BHXH system"),
+    ]
+    assert trail[1]["new_assignee"] == "team-79" and trail[0]["changed_at"] is not None
+    with pytest.raises(PopdqError, match="needs a note"):
+        act_on_items(con, [3], "reject", actor="lan", note=" ")
+    with pytest.raises(PopdqError, match="item 1 is resolved: cannot reject"):
+        act_on_items(con, [3, 1], "reject", actor="lan", note="x")
+    assert statuses(con)["R3"] == "open"  # all or nothing
+    with pytest.raises(PopdqError, match="no queue item 99"):
+        act_on_items(con, [99], "resolve", actor="lan", note="x")
+    assert [r["record_id"] for r in find_items(con, {"assignee": "team-79"}).to_dicts()] == [
+        "R1", "R2"]
+
+
+def test_every_status_is_explained_by_the_last_audit_row(con: duckdb.DuckDBPyConnection) -> None:
+    sync(con, 1, findings(finding("R1"), finding("R2"), finding("R3")))
+    act_on_items(con, [1], "reject", actor="lan", note="fine")
+    act_on_items(con, [2], "assign", actor="lan", note=None, assignee="minh")
+    sync(con, 2, findings(finding("R1"), finding("R2")))
+    act_on_items(con, [3], "reopen", actor="lan", note="not fixed")
+    mismatched = con.execute(
+        "SELECT q.item_id FROM queue_items q JOIN (SELECT item_id, arg_max(new_status, audit_id)"
+        " AS last FROM queue_audit GROUP BY item_id) a USING (item_id) WHERE q.status <> a.last"
+    ).fetchall()
+    assert mismatched == []
+    assert statuses(con) == {"R1": "rejected", "R2": "in_review", "R3": "open"}
+
+
+def test_filters_are_validated(con: duckdb.DuckDBPyConnection) -> None:
+    with pytest.raises(PopdqError, match="cannot filter the queue on 'note'"):
+        find_items(con, {"note": "x"})
