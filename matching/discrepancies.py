@@ -1,0 +1,319 @@
+"""Findings of the four criteria (contract §3) for one source, from links and fields.
+
+Pure: the source rows as loaded, the prepared frames of the linkage engine,
+the links and the validation failures in; one row per finding out, in a
+stable order. Correctness kinds (name, birth date, sex, ID) are only judged
+for records linked with decision `match`: a `review` candidate is not yet
+the person.
+
+Formatting is never a finding: names are compared on their canonical form
+(case, spacing, NFC/NFD, tone placement, Telex/VNI leftovers normalised
+away), and on the folded key where the source wrote no diacritics.
+"""
+
+import csv
+import datetime as dt
+from functools import cache
+from pathlib import Path
+
+import polars as pl
+
+from matching.dates import normalise_dates
+from matching.localities import normalise_localities
+from warehouse.contract import DISCREPANCY_KINDS
+
+_PRIORITIES = Path(__file__).parent / "data" / "priorities.csv"
+
+ACTIVE_STATUS: dict[str, str] = {"social_insurance": "active", "tax": "active"}
+"""A source's own notion of an active record; health insurance: valid_to ≥ the run date."""
+
+LUNAR_SHIFT_DAYS = (20, 50)
+"""Domain §4: a shift of 20–50 days suggests lunar/solar confusion."""
+
+COLUMNS: tuple[str, ...] = (
+    "source", "record_id", "person_id", "criterion", "kind", "field", "source_value",
+    "registry_value", "province", "commune", "detail", "priority", "group_id",
+)
+
+_VALIDATION_DETAIL = {
+    "empty": "{field} is empty",
+    "inconsistent": "the ID's digits contradict the record's own birth year or sex, "
+                    "or its prefix is no known province",
+    "check_digit": "tax code check digit is wrong",
+    "length": "{field} has the wrong number of digits",
+    "format": "{field} is not in a valid format",
+    "impossible date": "{field} is not a calendar date",
+    "month before day": "{field} is written month first (mm/dd/yyyy)",
+    "unparseable": "{field} is not a date in any known format",
+    "not an allowed value": "{field} is not an allowed value",
+    "True": "{field} is not a known value",
+    "invalid": "{field} is not a 5-digit code",
+    "unknown": "{field} is no province code, old or new",
+}
+
+
+@cache
+def priorities() -> dict[str, int]:
+    """Kind → priority (lower is more urgent), from data/priorities.csv."""
+    with _PRIORITIES.open(encoding="utf-8", newline="") as f:
+        return {row["kind"]: int(row["priority"]) for row in csv.DictReader(f)}
+
+
+def find_discrepancies(
+    source: str,
+    *,
+    rows: pl.DataFrame,
+    records: pl.DataFrame,
+    registry_rows: pl.DataFrame,
+    registry: pl.DataFrame,
+    matches: pl.DataFrame,
+    failures: pl.DataFrame,
+    as_of: dt.date,
+) -> pl.DataFrame:
+    """Every finding for the records in `matches` (all of a source, or one locality's).
+
+    rows / registry_rows: the contract columns as loaded; records / registry: the
+    prepared frames of `matching.linker`; failures: validation failures of this
+    source (record_key, kind, field, reason).
+    """
+    scope = matches.select("record_id")
+    place = (
+        normalise_localities(rows.select("record_id", "province_code", *(
+            ["commune_code"] if "commune_code" in rows.columns else [])),
+            "province_code", "commune_code" if "commune_code" in rows.columns else None)
+        .join(scope, on="record_id")
+    )
+    linked = (
+        matches.filter(pl.col("decision") == "match")
+        .select("record_id", "person_id")
+        .join(records, on="record_id")
+        .join(rows.select("record_id", *_raw(rows)), on="record_id")
+        .join(_registry_side(registry, registry_rows), on="person_id")
+    )
+    parts = [
+        _from_validation(failures.join(scope, left_on="record_key", right_on="record_id"),
+                         rows),
+        _not_in_registry(matches, rows),
+        _ambiguous(matches),
+        _names(linked),
+        _birth_dates(linked),
+        _sexes(linked),
+        _identifiers(linked),
+        _deceased_active(source, linked, as_of),
+        _outdated_localities(place, linked),
+        _duplicates(matches),
+    ]
+    found = pl.concat([p.select(_PART_COLUMNS) for p in parts], how="vertical")
+    person = matches.select("record_id", pl.col("person_id").alias("_linked"),
+                            pl.col("decision"))
+    where = place.select("record_id", pl.col("locality_province").alias("province"),
+                         pl.col("locality_commune").alias("commune"))
+    return (
+        found.join(person, on="record_id", how="left")
+        .join(where, on="record_id", how="left")
+        .with_columns(
+            pl.lit(source).alias("source"),
+            pl.coalesce("person_id", pl.when(pl.col("decision") == "match")
+                        .then(pl.col("_linked"))).alias("person_id"),
+            pl.col("kind").replace_strict(DISCREPANCY_KINDS).alias("criterion"),
+            pl.col("kind").replace_strict(priorities(), return_dtype=pl.Int32)
+            .alias("priority"),
+        )
+        .select(COLUMNS)
+        .unique(subset=["record_id", "kind", "field"], keep="first", maintain_order=True)
+        .sort("record_id", "kind", "field")
+    )
+
+
+_PART_COLUMNS = ("record_id", "person_id", "kind", "field", "source_value", "registry_value",
+                 "detail", "group_id")
+
+
+def _empty() -> pl.DataFrame:
+    return pl.DataFrame(schema=dict.fromkeys(_PART_COLUMNS, pl.String))
+
+
+def _part(frame: pl.DataFrame, kind: str, field: str, source_value: pl.Expr,
+          registry_value: pl.Expr, detail: pl.Expr, person: pl.Expr | None = None,
+          group: pl.Expr | None = None) -> pl.DataFrame:
+    return frame.select(
+        pl.col("record_id"),
+        (person if person is not None else pl.lit(None, dtype=pl.String)).alias("person_id"),
+        pl.lit(kind).alias("kind"),
+        pl.lit(field).alias("field"),
+        source_value.cast(pl.String).alias("source_value"),
+        registry_value.cast(pl.String).alias("registry_value"),
+        detail.alias("detail"),
+        (group if group is not None else pl.lit(None, dtype=pl.String)).alias("group_id"),
+    )
+
+
+def _raw(rows: pl.DataFrame) -> list[pl.Expr]:
+    """The source's own values, kept for the report as `src_<column>`."""
+    return [pl.col(c).alias(f"src_{c}") for c in rows.columns if c != "record_id"]
+
+
+def _registry_side(registry: pl.DataFrame, registry_rows: pl.DataFrame) -> pl.DataFrame:
+    prepared = registry.select(
+        "person_id", *[pl.col(c).alias(f"reg_{c}") for c in
+                       ("name", "name_key", "dob_year", "dob_month", "dob_day", "dob_date",
+                        "sex", "id_old", "province", "commune")])
+    raw = registry_rows.select(
+        "person_id", *[pl.col(c).alias(f"regraw_{c}") for c in
+                       ("full_name", "date_of_birth", "sex", "status", "date_of_death",
+                        "old_id_number")])
+    return prepared.join(raw, on="person_id", how="left")
+
+
+def _from_validation(failures: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
+    """invalid_format, missing_field and id_inconsistent: the suites found them row by row."""
+    if failures.is_empty():
+        return _empty()
+    values = rows.unpivot(index="record_id", variable_name="field", value_name="source_value")
+    template = pl.col("reason").replace_strict(
+        _VALIDATION_DETAIL, default=pl.col("reason"), return_dtype=pl.String)
+    return (
+        failures.rename({"record_key": "record_id"})
+        .join(values, on=["record_id", "field"], how="left")
+        .select(
+            "record_id", pl.lit(None, dtype=pl.String).alias("person_id"), "kind", "field",
+            "source_value", pl.lit(None, dtype=pl.String).alias("registry_value"),
+            template.str.replace("{field}", pl.col("field"), literal=True).alias("detail"),
+            pl.lit(None, dtype=pl.String).alias("group_id"),
+        )
+    )
+
+
+def _not_in_registry(matches: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
+    nobody = matches.filter(pl.col("decision") == "none").join(
+        rows.select("record_id", "full_name"), on="record_id", how="left")
+    return _part(nobody, "not_in_registry", "person_id", pl.col("full_name"),
+                 pl.lit(None), pl.lit("no registry person matches this record"))
+
+
+def _ambiguous(matches: pl.DataFrame) -> pl.DataFrame:
+    close = matches.filter(pl.col("ambiguous"))
+    return _part(close, "ambiguous_match", "person_id", pl.col("person_id"),
+                 pl.col("second_person_id"),
+                 pl.format("two registry persons fit about equally well (scores {} and {})",
+                           pl.col("score").round(3), pl.col("second_score").round(3)),
+                 person=pl.col("person_id"))
+
+
+def _names(linked: pl.DataFrame) -> pl.DataFrame:
+    """Substantive name differences: canonical forms differ, or folded keys where the
+    source has no diacritics at all (then accents cannot be judged, letters can)."""
+    plain = pl.col("plain").fill_null(False)
+    differs = (
+        pl.when(plain).then(pl.col("name_key") != pl.col("reg_name_key"))
+        .otherwise(pl.col("name") != pl.col("reg_name"))
+    ).fill_null(False)
+    found = linked.filter(differs & pl.col("name").is_not_null())
+    detail = (
+        pl.when(pl.col("name_key").str.split(" ").list.sort()
+                == pl.col("reg_name_key").str.split(" ").list.sort())
+        .then(pl.lit("same name parts in another order"))
+        .when(pl.col("name_key") == pl.col("reg_name_key"))
+        .then(pl.lit("same letters, different accents or tone marks"))
+        .otherwise(pl.lit("name differs from the registry"))
+    )
+    return _part(found, "name_mismatch", "full_name", pl.col("src_full_name"),
+                 pl.col("regraw_full_name"), detail)
+
+
+def _birth_dates(linked: pl.DataFrame) -> pl.DataFrame:
+    """Compare at the precision both sides have (domain §4); explain the likely cause."""
+    year, month, day = (pl.col(f"dob_{p}") for p in ("year", "month", "day"))
+    r_year, r_month, r_day = (pl.col(f"reg_dob_{p}") for p in ("year", "month", "day"))
+    differs = (
+        (year != r_year).fill_null(False)
+        | (month != r_month).fill_null(False)
+        | (day != r_day).fill_null(False)
+    )
+    days_apart = (pl.col("dob_date") - pl.col("reg_dob_date")).dt.total_days().abs()
+    low, high = LUNAR_SHIFT_DAYS
+    detail = (
+        pl.when((day == r_month) & (month == r_day) & (year == r_year))
+        .then(pl.lit("day and month swapped"))
+        .when(((year - r_year).abs() == 1) & (month == r_month).fill_null(True)
+              & (day == r_day).fill_null(True))
+        .then(pl.lit("year off by one"))
+        .when(days_apart.is_between(low, high))
+        .then(pl.format("{} days apart: possible lunar/solar calendar confusion, review",
+                        days_apart))
+        .otherwise(pl.lit("birth date differs from the registry"))
+    )
+    return _part(linked.filter(differs), "dob_mismatch", "date_of_birth",
+                 pl.col("src_date_of_birth"), pl.col("regraw_date_of_birth"), detail)
+
+
+def _sexes(linked: pl.DataFrame) -> pl.DataFrame:
+    if "src_sex" not in linked.columns:  # tax records carry no sex
+        return _empty()
+    found = linked.filter((pl.col("sex") != pl.col("reg_sex")).fill_null(False))
+    return _part(found, "sex_mismatch", "sex", pl.col("src_sex"), pl.col("regraw_sex"),
+                 pl.format("sex {} in the source, {} in the registry", "sex", "reg_sex"))
+
+
+def _identifiers(linked: pl.DataFrame) -> pl.DataFrame:
+    """A 12-digit ID that is not the person's; a 9-digit one: stale, and wrong if not theirs."""
+    other = linked.filter((pl.col("id_personal") != pl.col("person_id")).fill_null(False))
+    wrong_old = linked.filter(
+        (pl.col("id_old") != pl.col("reg_id_old")).fill_null(False))
+    stale = linked.filter(pl.col("id_old").is_not_null())
+    return pl.concat([
+        _part(other, "id_mismatch", "id_number", pl.col("src_id_number"), pl.col("person_id"),
+              pl.lit("the ID number is another person's or mistyped")),
+        _part(wrong_old, "id_mismatch", "id_number", pl.col("src_id_number"),
+              pl.col("regraw_old_id_number"),
+              pl.lit("the old ID number is not the one the registry holds")),
+        _part(stale, "stale_id", "id_number", pl.col("src_id_number"), pl.col("person_id"),
+              pl.lit("an old 9-digit ID: use the 12-digit personal ID")),
+    ])
+
+
+def _deceased_active(source: str, linked: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
+    deceased = linked.filter(pl.col("regraw_status") == "deceased")
+    if source in ACTIVE_STATUS:
+        active = deceased.filter(pl.col("src_status") == ACTIVE_STATUS[source])
+        field, value = "status", pl.col("src_status")
+    else:
+        valid_to = normalise_dates(deceased.select("record_id", "src_valid_to"), "src_valid_to",
+                                   "vt_", jan_first_is_placeholder=False)
+        active = deceased.join(valid_to, on="record_id").filter(
+            (pl.col("vt_date") >= as_of).fill_null(False))
+        field, value = "valid_to", pl.col("src_valid_to")
+    return _part(active, "deceased_active", field, value, pl.col("regraw_date_of_death"),
+                 pl.format("the person died on {} and the record is still active",
+                           pl.col("regraw_date_of_death").fill_null("an unknown date")))
+
+
+def _outdated_localities(place: pl.DataFrame, linked: pl.DataFrame) -> pl.DataFrame:
+    """Pre-2025 codes, with the current value to use."""
+    old_province = place.filter(pl.col("province_code_status") == "outdated")
+    parts = [_part(old_province, "outdated_locality", "province_code",
+                   pl.col("province_code"), pl.col("province_code_current"),
+                   pl.format("pre-2025 province code: use {}", "province_code_current"))]
+    if "commune_code_status" in place.columns:
+        old_commune = place.filter(pl.col("commune_code_status") == "not_current").join(
+            linked.select("record_id", "reg_commune"), on="record_id", how="left")
+        parts.append(_part(
+            old_commune, "outdated_locality", "commune_code", pl.col("commune_code"),
+            pl.col("reg_commune"),
+            pl.when(pl.col("reg_commune").is_not_null())
+            .then(pl.format("not a 2025 commune code: the registry has {}", "reg_commune"))
+            .otherwise(pl.lit("not a 2025 commune code"))))
+    return pl.concat(parts)
+
+
+def _duplicates(matches: pl.DataFrame) -> pl.DataFrame:
+    """Several records of one source linked to one person: every record, one group id."""
+    linked = matches.filter(pl.col("decision") == "match")
+    groups = linked.with_columns(
+        pl.len().over("person_id").alias("size"),
+        pl.col("record_id").min().over("person_id").alias("group"),
+    ).filter(pl.col("size") > 1)
+    return _part(groups, "duplicate_in_source", "record_id", pl.col("record_id"),
+                 pl.lit(None), pl.format("{} records of this source belong to one person",
+                                         "size"),
+                 person=pl.col("person_id"), group=pl.col("group"))
