@@ -1,37 +1,55 @@
 """The nightly flow: one task per step, one run record in the warehouse.
 
-Tasks pass only small values (paths, ids, counts) between them; each opens the
-warehouse itself, so no personal data travels through Prefect's parameters,
-logs or result storage.
+Steps compute in memory and a last step publishes the run's results (model,
+links, findings, queue) in one transaction: a run that fails leaves the
+previous good state intact. Frames pass between tasks in process only
+(no result persistence, no caching), so no personal data reaches Prefect's
+storage, parameters or logs.
 """
 
 import datetime as dt
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
+import polars as pl
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from matching.localities import parse_locality
 from popdq.errors import PopdqError
-from warehouse.contract import SOURCE_KINDS
+from warehouse.contract import DATASETS, SOURCE_KINDS
 from warehouse.datasets import dataset_versions, read_dataset
-from warehouse.db import open_warehouse
+from warehouse.db import open_warehouse, transaction
+from warehouse.findings import replace_findings
+from warehouse.linkage import latest_model, replace_links, save_model
+from warehouse.queue import SyncSummary, sync_queue
 from warehouse.runs import finish_run, start_run
-from warehouse.validation import save_validation
+from warehouse.validation import save_validation, validation_failures
 
 T = TypeVar("T")
+step = task(cache_policy=NO_CACHE, persist_result=False)
 
 
-@task(cache_policy=NO_CACHE)
+@dataclass(frozen=True)
+class Prepared:
+    """The datasets as loaded and as the linkage engine prepares them."""
+
+    registry_rows: pl.DataFrame
+    registry: pl.DataFrame
+    rows: dict[str, pl.DataFrame]
+    records: dict[str, pl.DataFrame]
+
+
+@step
 def open_run(warehouse: Path, as_of: dt.date, locality: str | None, source: str | None) -> int:
     with open_warehouse(warehouse) as con:
         return start_run(con, as_of=as_of, locality=locality, source=source)
 
 
-@task(cache_policy=NO_CACHE)
+@step
 def check_datasets(warehouse: Path, source: str | None) -> list[str]:
     """The sources this run covers; fails when the registry or those sources are not loaded."""
     if source is not None and source not in SOURCE_KINDS:
@@ -49,7 +67,7 @@ def check_datasets(warehouse: Path, source: str | None) -> list[str]:
     return loaded
 
 
-@task(cache_policy=NO_CACHE)
+@step
 def validate(warehouse: Path, run_id: int, kinds: list[str]) -> dict[str, int]:
     """Run each dataset's suite and store the outcome; returns failing rows per dataset."""
     from expectations import validate_dataset  # Great Expectations is slow to import
@@ -67,7 +85,85 @@ def validate(warehouse: Path, run_id: int, kinds: list[str]) -> dict[str, int]:
     return failing
 
 
-@task(cache_policy=NO_CACHE)
+@step
+def normalise(warehouse: Path, sources: list[str], scope: tuple[str, str] | None) -> Prepared:
+    """Prepare the registry (always whole) and the sources (one locality's records, or all)."""
+    from matching.linker import prepare_registry, prepare_source
+
+    with open_warehouse(warehouse) as con:
+        loaded = {kind: read_dataset(con, kind).select(DATASETS[kind].columns)
+                  for kind in ("registry", *sources)}
+    records = {kind: prepare_source(kind, loaded[kind]) for kind in sources}
+    if scope is not None:
+        records = {kind: frame.filter(pl.col(scope[0]) == scope[1])
+                   for kind, frame in records.items()}
+    rows = {kind: loaded[kind].join(records[kind].select("record_id"), on="record_id")
+            for kind in sources}
+    return Prepared(loaded["registry"], prepare_registry(loaded["registry"]), rows, records)
+
+
+@step
+def train_model(prepared: Prepared) -> str:
+    """A full run estimates the model afresh from all of tonight's data."""
+    from matching.linker import train
+
+    return train(prepared.registry, prepared.records, seed=0).to_json()
+
+
+@step
+def reuse_model(warehouse: Path) -> str:
+    """A locality rerun uses the last full run's model, so its rows equal a full run's."""
+    with open_warehouse(warehouse) as con:
+        return latest_model(con)[1]
+
+
+@step
+def link_records(model_json: str, prepared: Prepared) -> dict[str, Any]:
+    from matching.linker import LinkModel, link
+
+    model = LinkModel.from_json(model_json)
+    return {kind: link(model, prepared.registry, records, source=kind)
+            for kind, records in prepared.records.items()}
+
+
+@step
+def find_discrepancies(warehouse: Path, run_id: int, prepared: Prepared,
+                       links: dict[str, Any], as_of: dt.date) -> dict[str, pl.DataFrame]:
+    from matching.discrepancies import find_discrepancies as find
+
+    with open_warehouse(warehouse) as con:
+        failures = validation_failures(con, run_id)
+    return {
+        kind: find(kind, rows=prepared.rows[kind], records=prepared.records[kind],
+                   registry_rows=prepared.registry_rows, registry=prepared.registry,
+                   matches=links[kind].matches,
+                   failures=failures.filter(pl.col("dataset") == kind).drop("dataset"),
+                   as_of=as_of)
+        for kind in prepared.records
+    }
+
+
+@step
+def publish(warehouse: Path, run_id: int, model_json: str | None, prepared: Prepared,
+            links: dict[str, Any], findings: dict[str, pl.DataFrame],
+            scope: tuple[str, str] | None) -> SyncSummary:
+    """Model, links, findings and queue of this run, all or nothing."""
+    with open_warehouse(warehouse) as con, transaction(con):
+        if model_json is not None:
+            save_model(con, run_id, model_json)
+        for kind, found in links.items():
+            places = prepared.records[kind].select("record_id", "province", "commune")
+            replace_links(con, run_id=run_id, source=kind,
+                          matches=found.matches.join(places, on="record_id", how="left"),
+                          explanations=found.explanations, scope=scope)
+            replace_findings(con, run_id=run_id, source=kind, findings=findings[kind],
+                             scope=scope)
+        everything = pl.concat(list(findings.values()))
+        return sync_queue(con, run_id=run_id, findings=everything, sources=list(findings),
+                          scope=scope)
+
+
+@step
 def close_run(warehouse: Path, run_id: int, status: str, timings: dict[str, float],
               message: str | None) -> None:
     with open_warehouse(warehouse) as con:
@@ -80,11 +176,12 @@ def nightly(
     as_of: dt.date,
     locality: str | None = None,
     source: str | None = None,
-) -> int:
-    """Validate, normalise, match and report; returns the run id."""
+) -> tuple[int, SyncSummary]:
+    """Validate, normalise, match, find discrepancies, update the queue; returns the run id."""
+    scope = None
     if locality is not None:
         try:
-            parse_locality(locality)
+            scope = parse_locality(locality)
         except ValueError as exc:
             raise PopdqError(str(exc)) from None
     run_id = open_run(warehouse, as_of, locality, source)
@@ -92,16 +189,25 @@ def nightly(
     try:
         sources = _timed(timings, "check_datasets", lambda: check_datasets(warehouse, source))
         _timed(timings, "validate", lambda: validate(warehouse, run_id, ["registry", *sources]))
+        prepared = _timed(timings, "normalise", lambda: normalise(warehouse, sources, scope))
+        model_json = _timed(timings, "model", lambda: (
+            train_model(prepared) if scope is None else reuse_model(warehouse)))
+        links = _timed(timings, "match", lambda: link_records(model_json, prepared))
+        findings = _timed(timings, "discrepancies", lambda: find_discrepancies(
+            warehouse, run_id, prepared, links, as_of))
+        summary = _timed(timings, "publish", lambda: publish(
+            warehouse, run_id, model_json if scope is None else None, prepared, links,
+            findings, scope))
     except Exception as exc:
         close_run(warehouse, run_id, "failed", timings, str(exc).splitlines()[0])
         raise
     close_run(warehouse, run_id, "succeeded", timings, None)
-    return run_id
+    return run_id, summary
 
 
-def _timed(timings: dict[str, float], step: str, call: Callable[[], T]) -> T:
+def _timed(timings: dict[str, float], name: str, call: Callable[[], T]) -> T:
     started = time.perf_counter()
     try:
         return call()
     finally:
-        timings[step] = time.perf_counter() - started
+        timings[name] = time.perf_counter() - started

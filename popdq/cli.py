@@ -212,8 +212,8 @@ def _run(warehouse: Path, locality: str | None, source: str | None, as_of: dt.da
 
     _require_warehouse(warehouse)
     with progress.step("Running the nightly flow"):
-        run_id = nightly(warehouse, as_of, locality, source)
-    click.echo(f"run {run_id} succeeded (as of {as_of.isoformat()})")
+        run_id, queue = nightly(warehouse, as_of, locality, source)
+    click.echo(f"run {run_id} succeeded (as of {as_of.isoformat()}); queue: {queue}")
     return run_id
 
 

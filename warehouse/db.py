@@ -98,16 +98,30 @@ def open_warehouse(
         con.close()
 
 
+_IN_TRANSACTION: set[int] = set()
+
+
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """BEGIN … COMMIT, or ROLLBACK and re-raise: a failed write leaves the last good state."""
+    """BEGIN … COMMIT, or ROLLBACK and re-raise: a failed write leaves the last good state.
+
+    Nested use joins the outer transaction, so a run can publish all its results
+    (links, findings, queue) as one unit while each writer stays atomic on its own.
+    """
+    if id(con) in _IN_TRANSACTION:
+        yield
+        return
     con.begin()
+    _IN_TRANSACTION.add(id(con))
     try:
         yield
     except BaseException:
         con.rollback()
         raise
-    con.commit()
+    else:
+        con.commit()
+    finally:
+        _IN_TRANSACTION.discard(id(con))
 
 
 def _first_line(exc: BaseException) -> str:

@@ -44,13 +44,7 @@ def replace_links(
 ) -> None:
     """Make these the current links of `source` (all of them, or one locality's)."""
     table_for(source)  # validates the kind
-    if scope is None:
-        condition, params = "source = ?", [source]
-    else:
-        column = SCOPES[scope[0]]
-        condition = (f"source = ? AND ({column} = ? OR record_id IN "
-                     "(SELECT record_id FROM incoming_matches))")
-        params = [source, scope[1]]
+    condition, params = scope_condition(source, scope, "incoming_matches")
     con.register("incoming_matches", matches.select(MATCH_COLUMNS).to_arrow())
     con.register("incoming_explanations", explanations.select(EXPLANATION_COLUMNS).to_arrow())
     try:
@@ -67,6 +61,18 @@ def replace_links(
     finally:
         con.unregister("incoming_matches")
         con.unregister("incoming_explanations")
+
+
+def scope_condition(
+    source: str, scope: tuple[str, str] | None, incoming: str
+) -> tuple[str, list[object]]:
+    """SQL condition for the current rows a write replaces: the whole source, or one
+    locality's rows plus any row of a record that moved into it (never a duplicate)."""
+    if scope is None:
+        return "source = ?", [source]
+    column = SCOPES[scope[0]]
+    return (f"source = ? AND ({column} = ? OR record_id IN (SELECT record_id FROM {incoming}))",
+            [source, scope[1]])
 
 
 def read_matches(con: duckdb.DuckDBPyConnection, source: str | None = None) -> pl.DataFrame:
