@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import click
+import polars as pl
 
 from popdq import progress
 from popdq.errors import PopdqError
 from popdq.settings import DEFAULT_WAREHOUSE, WAREHOUSE_ENV
-from warehouse.contract import DATASETS, SOURCE_KINDS
+from warehouse.contract import DATASETS, DISCREPANCY_KINDS, SOURCE_KINDS
+from warehouse.queue import STATUSES as QUEUE_STATUSES
 
 
 @atexit.register  # registered first, so it runs last, after Prefect has stopped its server
@@ -108,28 +110,158 @@ def run(locality: str | None, source: str | None, as_of: dt.datetime | None,
     _run(warehouse, locality, source, as_of.date() if as_of else dt.date.today())
 
 
+def _queue_filters(function: Any) -> Any:
+    """The filters every queue command shares."""
+    options = [
+        click.option("--locality", default=None, help="Province or commune code."),
+        click.option("--source", type=click.Choice(list(SOURCE_KINDS)), default=None),
+        click.option("--kind", type=click.Choice(list(DISCREPANCY_KINDS)), default=None),
+        click.option("--criterion", default=None,
+                     type=click.Choice(sorted(set(DISCREPANCY_KINDS.values())))),
+        click.option("--status", type=click.Choice(list(QUEUE_STATUSES)), default=None),
+        click.option("--assignee", default=None),
+        warehouse_option,
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+@app.group()
+def queue() -> None:
+    """The cleaning queue: list, show, assign, resolve, reject, reopen items."""
+
+
+@queue.command("list")
+@_queue_filters
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+def queue_list(limit: int, warehouse: Path, locality: str | None, **filters: str | None) -> None:
+    """Items most urgent first (priority, then item id)."""
+    from popdq.views import render_list
+    from warehouse.db import open_warehouse
+    from warehouse.queue import count_items, find_items
+
+    _require_warehouse(warehouse)
+    chosen = {k: v for k, v in filters.items() if v is not None}
+    with open_warehouse(warehouse) as con:
+        items = find_items(con, chosen, locality, limit=limit)
+        total = count_items(con, chosen, locality)
+    if items.is_empty():
+        click.echo("no items")
+        return
+    click.echo(render_list(items))
+    click.echo(f"{items.height:,} of {total:,} items shown")
+
+
+@queue.command("show")
+@click.argument("item_id", type=int)
+@click.option("--unmask", is_flag=True, help="Show identifiers in full (audited).")
+@click.option("--by", default=None, help="Who is looking (default: the OS user).")
+@warehouse_option
+def queue_show(item_id: int, unmask: bool, by: str | None, warehouse: Path) -> None:
+    """One item: the source record beside the registry person, and why they were linked."""
+    from popdq.views import render_item
+    from warehouse.datasets import read_record
+    from warehouse.db import open_warehouse
+    from warehouse.findings import read_findings
+    from warehouse.linkage import read_explanation
+    from warehouse.queue import audit_trail, note_unmasked_view, read_item
+
+    _require_warehouse(warehouse)
+    with open_warehouse(warehouse) as con:
+        item = read_item(con, item_id)
+        source, record_id = str(item["source"]), str(item["record_id"])
+        record = read_record(con, source, record_id)
+        person_id = item["person_id"]
+        person = read_record(con, "registry", str(person_id)) if person_id else {}
+        explanation = read_explanation(con, source, record_id)
+        flagged = set(read_findings(con, source).filter(
+            pl.col("record_id") == record_id)["field"].to_list()) | {str(item["field"])}
+        if unmask:
+            note_unmasked_view(con, item_id, actor=by or getpass.getuser())
+        audit = audit_trail(con, item_id)
+    click.echo(render_item(item, record, person, explanation, audit, flagged, unmask=unmask))
+
+
+def _queue_action(verb: str, needs_note: bool, *extra: Any) -> None:
+    def with_extra(function: Any) -> Any:
+        for option in extra:
+            function = option(function)
+        return function
+
+    @queue.command(verb)
+    @click.argument("item_ids", type=int, nargs=-1)
+    @with_extra
+    @click.option("--note", required=needs_note, default=None, help="Why (kept in the audit).")
+    @click.option("--by", default=None, help="Who acts (default: the OS user).")
+    @click.option("--yes", is_flag=True, help="Do not ask before acting on a filter.")
+    @_queue_filters
+    def command(item_ids: tuple[int, ...], note: str | None, by: str | None, yes: bool,
+                warehouse: Path, locality: str | None, to: str | None = None,
+                **filters: str | None) -> None:
+        from warehouse.db import open_warehouse
+        from warehouse.queue import act_on_items, find_items
+
+        _require_warehouse(warehouse)
+        chosen = {k: v for k, v in filters.items() if v is not None}
+        if item_ids and (chosen or locality):
+            raise click.UsageError("give item ids or filters, not both")
+        if not item_ids and not (chosen or locality):
+            raise click.UsageError("give item ids, or filters for a bulk action")
+        with open_warehouse(warehouse) as con:
+            ids = list(item_ids) or find_items(
+                con, chosen, locality, actionable_by=verb)["item_id"].to_list()
+            if not ids:
+                click.echo("no items match")
+                return
+            if not item_ids and not yes:
+                click.confirm(f"{verb} {len(ids):,} items?", abort=True, err=True)
+            changed = act_on_items(con, ids, verb, actor=by or getpass.getuser(), note=note,
+                                   assignee=to)
+        click.echo(f"{verb}: {changed:,} item{'' if changed == 1 else 's'}")
+
+    command.help = f"{verb.capitalize()} items by id, or every item a filter matches."
+
+
+_queue_action("assign", False, click.option("--to", required=True,
+                                            help="Reviewer or locality team."))
+_queue_action("resolve", True)
+_queue_action("reject", True)
+_queue_action("reopen", True)
+
+
 @app.group()
 def export() -> None:
     """Write matches or discrepancies to CSV, or Parquet for names ending in .parquet."""
 
 
-@export.command("matches")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
-@click.option("--source", type=click.Choice(list(SOURCE_KINDS)), default=None)
-@warehouse_option
-def export_matches(out: Path, source: str | None, warehouse: Path) -> None:
-    """One row per source record: source, record_id, person_id, score, decision."""
-    from warehouse.db import open_warehouse
-    from warehouse.exports import write_export
-    from warehouse.linkage import read_matches
+def _export_command(name: str, doc: str) -> None:
+    @export.command(name, help=doc)
+    @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+    @click.option("--source", type=click.Choice(list(SOURCE_KINDS)), default=None)
+    @warehouse_option
+    def command(out: Path, source: str | None, warehouse: Path) -> None:
+        from warehouse.db import open_warehouse
+        from warehouse.exports import write_export
+        from warehouse.findings import read_discrepancies
+        from warehouse.linkage import read_matches
+        from warehouse.queue import read_queue
 
-    _require_warehouse(warehouse)
-    with open_warehouse(warehouse) as con:
-        frame = read_matches(con, source)
-    if frame.is_empty():
-        raise PopdqError("no matches yet: run `popdq run` first")
-    write_export(frame, out)
-    click.echo(f"{frame.height:,} matches written to {out}")
+        read = {"matches": read_matches, "discrepancies": read_discrepancies,
+                "queue": read_queue}[name]
+        _require_warehouse(warehouse)
+        with open_warehouse(warehouse) as con:
+            frame = read(con, source)
+        if frame.is_empty() and name == "matches":
+            raise PopdqError("no matches yet: run `popdq run` first")
+        write_export(frame, out)
+        click.echo(f"{frame.height:,} {name} rows written to {out}")
+
+
+_export_command("matches", "One row per source record: source, record_id, person_id, score, "
+                "decision.")
+_export_command("discrepancies", "One row per finding (contract §3 columns).")
+_export_command("queue", "The cleaning queue: every item with its status and assignee.")
 
 
 @app.command()

@@ -132,3 +132,12 @@ def load_file(
         con, DATASETS[kind], extract, sha256=file_sha256(path), loaded_by=loaded_by
     )
     return summary, extract
+
+
+def read_record(con: duckdb.DuckDBPyConnection, kind: str, key: str) -> dict[str, str | None]:
+    """One row of a dataset's current version by its key, contract columns only ({} if none)."""
+    table, dataset = table_for(kind), DATASETS[kind]
+    columns = ", ".join(dataset.columns)
+    cursor = con.execute(f"SELECT {columns} FROM {table} WHERE {dataset.key} = ?", [key])
+    rows = cursor.fetchall()
+    return dict(zip(dataset.columns, rows[0], strict=True)) if rows else {}

@@ -84,3 +84,14 @@ def read_matches(con: duckdb.DuckDBPyConnection, source: str | None = None) -> p
         " WHERE ? IS NULL OR source = ? ORDER BY source, record_id",
         params=[source, source],
     ).pl()
+
+
+def read_explanation(
+    con: duckdb.DuckDBPyConnection, source: str, record_id: str
+) -> pl.DataFrame:
+    """The waterfall of one record's link: comparison, level, weight (log2 Bayes factors)."""
+    return con.sql(
+        "SELECT comparison, level, weight FROM match_explanations"
+        " WHERE source = ? AND record_id = ? ORDER BY comparison = 'prior' DESC, comparison",
+        params=[source, record_id],
+    ).pl()

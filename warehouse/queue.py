@@ -196,24 +196,40 @@ def find_items(
     filters: dict[str, str],
     locality: str | None = None,
     limit: int | None = None,
+    actionable_by: str | None = None,
 ) -> pl.DataFrame:
-    """Queue items matching every filter, most urgent first (priority, then item id)."""
-    unknown = set(filters) - set(FILTERS)
-    if unknown:
-        raise PopdqError(f"cannot filter the queue on {sorted(unknown)[0]!r}")
-    where = [f"{column} = ?" for column in filters]
-    params: list[object] = list(filters.values())
-    if locality is not None:
-        where.append("(province = ? OR commune = ?)")
-        params += [locality, locality]
-    sql = "SELECT * FROM queue_items"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY priority, item_id"
+    """Queue items matching every filter, most urgent first (priority, then item id);
+    with `actionable_by`, only those that reviewer action applies to."""
+    where, params = _where(filters, locality)
+    if actionable_by is not None:
+        allowed = _REVIEWER_ACTIONS[actionable_by][0]
+        where += (" AND" if where else " WHERE") + " status IN (SELECT unnest(?::VARCHAR[]))"
+        params.append(list(allowed))
+    sql = f"SELECT * FROM queue_items{where} ORDER BY priority, item_id"
     if limit is not None:
         sql += " LIMIT ?"
         params.append(limit)
     return con.sql(sql, params=params).pl()
+
+
+def count_items(
+    con: duckdb.DuckDBPyConnection, filters: dict[str, str], locality: str | None = None
+) -> int:
+    where, params = _where(filters, locality)
+    return int(con.execute(f"SELECT count(*) FROM queue_items{where}", params).fetchall()[0][0])
+
+
+def _where(filters: dict[str, str], locality: str | None) -> tuple[str, list[object]]:
+    """A WHERE clause from validated column names and parameters for every value."""
+    unknown = set(filters) - set(FILTERS)
+    if unknown:
+        raise PopdqError(f"cannot filter the queue on {sorted(unknown)[0]!r}")
+    clauses = [f"{column} = ?" for column in filters]
+    params: list[object] = list(filters.values())
+    if locality is not None:
+        clauses.append("(province = ? OR commune = ?)")
+        params += [locality, locality]
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
 def audit_trail(con: duckdb.DuckDBPyConnection, item_id: int) -> pl.DataFrame:
@@ -263,3 +279,27 @@ def _write_audit(
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def read_item(con: duckdb.DuckDBPyConnection, item_id: int) -> dict[str, object]:
+    rows = con.sql("SELECT * FROM queue_items WHERE item_id = ?", params=[item_id]).pl()
+    if rows.is_empty():
+        raise PopdqError(f"no queue item {item_id}")
+    return rows.row(0, named=True)
+
+
+def note_unmasked_view(con: duckdb.DuckDBPyConnection, item_id: int, *, actor: str) -> None:
+    """Seeing identifiers in full is itself a change worth auditing (who saw what, when)."""
+    status = read_item(con, item_id)["status"]
+    audit = pl.DataFrame({"item_id": [item_id], "action": ["viewed_unmasked"],
+                          "old_status": [status], "new_status": [status]})
+    with transaction(con):
+        _write_audit(con, audit, actor=actor, run_id=None, note=None)
+
+
+def read_queue(con: duckdb.DuckDBPyConnection, source: str | None = None) -> pl.DataFrame:
+    """Every queue item (for export), in item order."""
+    return con.sql(
+        "SELECT * FROM queue_items WHERE ? IS NULL OR source = ? ORDER BY item_id",
+        params=[source, source],
+    ).pl()

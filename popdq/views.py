@@ -1,0 +1,78 @@
+"""Text views of queue items for the terminal; identifiers masked unless asked otherwise."""
+
+from collections.abc import Mapping
+
+import polars as pl
+
+from popdq.masking import mask_value
+
+LIST_COLUMNS = ("item_id", "priority", "status", "kind", "source", "record_id", "field",
+                "locality", "assignee", "detail")
+
+
+def render_list(items: pl.DataFrame) -> str:
+    """One line per item, no personal values: safe to paste in a ticket."""
+    shown = items.with_columns(
+        pl.coalesce("commune", "province").alias("locality")
+    ).select(LIST_COLUMNS)
+    rows = [[("" if v is None else str(v)) for v in row] for row in shown.iter_rows()]
+    return _table(list(LIST_COLUMNS), rows)
+
+
+def render_item(
+    item: Mapping[str, object],
+    record: Mapping[str, str | None],
+    person: Mapping[str, str | None],
+    explanation: pl.DataFrame,
+    audit: pl.DataFrame,
+    flagged: set[str],
+    *,
+    unmask: bool = False,
+) -> str:
+    """The source record beside the registry person, then why they were linked.
+
+    Fields with a finding are marked ≠; other literal differences (date formats,
+    Nam/M) are formatting and left unmarked.
+    """
+    def show(field: str, value: str | None) -> str:
+        return "" if value is None else (value if unmask else mask_value(field, value) or "")
+
+    lines = [
+        f"item {item['item_id']}: {item['kind']} ({item['criterion']}) on {item['field']}"
+        f", priority {item['priority']}, {item['status']}"
+        + (f", assigned to {item['assignee']}" if item["assignee"] else ""),
+        f"  {item['detail']}",
+        "",
+    ]
+    pairs = [("record_id", "person_id")] + [(f, f) for f in record if f in person
+                                              and f not in ("record_id", "status")]
+    pairs += [(f, "") for f in record if f not in person and f != "record_id"]
+    rows = []
+    for source_field, registry_field in pairs:
+        left = show(source_field, record.get(source_field))
+        right = show(registry_field, person.get(registry_field)) if registry_field else ""
+        marker = "≠" if source_field in flagged else ""
+        rows.append([source_field, left, marker, right])
+    lines.append(_table(["field", f"source ({item['source']})", "", "registry"], rows))
+    if not explanation.is_empty():
+        lines += ["", "why it linked (log2 Bayes factors):"]
+        total = 0.0
+        for comparison, level, weight in explanation.iter_rows():
+            total += weight
+            lines.append(f"  {comparison:<14}{level:<22}{weight:+8.2f}")
+        lines.append(f"  {'total':<36}{total:+8.2f}")
+    lines += ["", "history:"]
+    for row in audit.iter_rows(named=True):
+        change = f"{row['old_status'] or '-'} → {row['new_status']}"
+        note = f": {row['note']}" if row["note"] else ""
+        lines.append(f"  {row['changed_at']:%Y-%m-%d %H:%M} {row['actor']} {row['action']}"
+                     f" ({change}){note}")
+    return "\n".join(lines)
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows, strict=True)]
+    out = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
+    out += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+            for row in rows]
+    return "\n".join(out)
