@@ -192,7 +192,7 @@ def _queue_action(verb: str, needs_note: bool, *extra: Any) -> None:
     @queue.command(verb)
     @click.argument("item_ids", type=int, nargs=-1)
     @with_extra
-    @click.option("--note", required=needs_note, default=None, help="Why (kept in the audit).")
+    @click.option("--note", required=needs_note, help="Why (kept in the audit).")
     @click.option("--by", default=None, help="Who acts (default: the OS user).")
     @click.option("--yes", is_flag=True, help="Do not ask before acting on a filter.")
     @_queue_filters

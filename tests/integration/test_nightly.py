@@ -1,0 +1,141 @@
+"""The nightly flow through the CLI: a stable queue, exact updates, locality reruns."""
+
+import csv
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.integration.conftest import popdq
+
+FILES = ("registry", "social_insurance", "tax", "health_insurance")
+
+
+def run(db: Path, *args: str) -> str:
+    result = popdq("run", "--as-of", "2026-07-01", *args, "--warehouse", db)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    return result.stdout
+
+
+def query(db: Path, sql: str) -> list[tuple[object, ...]]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def rewrite(path: Path, out: Path, change: dict[str, dict[str, str]], drop: set[str]) -> Path:
+    """Copy a source CSV with some records changed and some dropped."""
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    with out.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            if row["record_id"] not in drop:
+                writer.writerow({**row, **change.get(row["record_id"], {})})
+    return out
+
+
+@pytest.fixture(scope="module")
+def warehouse(world: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("nightly") / "w.duckdb"
+    for name in FILES:
+        assert popdq("load", name, world / f"{name}.csv", "--warehouse", db).returncode == 0
+    assert "queue: " in run(db)
+    return db
+
+
+ITEMS = "SELECT * EXCLUDE (last_seen_run) FROM queue_items ORDER BY item_id"
+
+
+def test_an_unchanged_night_leaves_queue_and_exports_identical(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    before = query(warehouse, ITEMS)
+    audits = query(warehouse, "SELECT count(*) FROM queue_audit")
+    for name in ("matches", "discrepancies"):
+        popdq("export", name, "--out", tmp_path / f"{name}-1.csv", "--warehouse", warehouse)
+    assert "0 new, 0 updated, 0 reopened, 0 fixed at source" in run(warehouse)
+    assert query(warehouse, ITEMS) == before
+    assert query(warehouse, "SELECT count(*) FROM queue_audit") == audits
+    for name in ("matches", "discrepancies"):
+        popdq("export", name, "--out", tmp_path / f"{name}-2.csv", "--warehouse", warehouse)
+        first = (tmp_path / f"{name}-1.csv").read_bytes()
+        assert first == (tmp_path / f"{name}-2.csv").read_bytes()
+
+
+def test_a_locality_rerun_recomputes_only_that_locality(warehouse: Path) -> None:
+    others = "SELECT * FROM matches WHERE province <> '79' OR province IS NULL ORDER BY ALL"
+    before = query(warehouse, others)
+    mine = query(warehouse, "SELECT * EXCLUDE (run_id) FROM matches WHERE province = '79'"
+                            " ORDER BY ALL")
+    out = run(warehouse, "--locality", "79")
+    assert "0 new, 0 updated, 0 reopened, 0 fixed at source" in out
+    assert query(warehouse, others) == before
+    run_id = query(warehouse, "SELECT max(run_id) FROM runs")[0][0]
+    assert query(warehouse, "SELECT * EXCLUDE (run_id) FROM matches WHERE province = '79'"
+                            " ORDER BY ALL") == mine  # same rows a full run gives
+    assert query(warehouse, "SELECT DISTINCT run_id FROM matches WHERE province = '79'"
+                 ) == [(run_id,)]
+
+
+def test_changed_data_touches_exactly_the_affected_items(
+    warehouse: Path, world: Path, tmp_path: Path
+) -> None:
+    open_items = dict(query(warehouse, "SELECT record_id, item_id FROM queue_items WHERE"
+                                       " source = 'tax' AND kind = 'name_mismatch'"
+                                       " AND status = 'open' ORDER BY record_id"))
+    fixed = next(iter(open_items))  # its name will be corrected at source
+    registry_name = query(warehouse, "SELECT registry_value FROM queue_items"
+                          f" WHERE item_id = {open_items[fixed]}")[0][0]
+    clean = query(warehouse, "SELECT record_id FROM matches m WHERE source = 'tax'"
+                  " AND decision = 'match' AND NOT EXISTS (SELECT 1 FROM findings f"
+                  " WHERE f.source = 'tax' AND f.record_id = m.record_id) ORDER BY 1 LIMIT 1")
+    broken = clean[0][0]  # gets a substantive name error
+    new_name = "Zzyx Qwerty Vbnm"
+    changed = rewrite(world / "tax.csv", tmp_path / "tax.csv",
+                      {fixed: {"full_name": str(registry_name)},
+                       broken: {"full_name": new_name}}, drop=set())
+    before = {r[0]: r[1:] for r in query(
+        warehouse, "SELECT item_id, status, source_value FROM queue_items")}
+    assert popdq("load", "tax", changed, "--warehouse", warehouse).returncode == 0
+    out = run(warehouse)
+    after = {r[0]: r[1:] for r in query(
+        warehouse, "SELECT item_id, status, source_value FROM queue_items")}
+    new = set(after) - set(before)
+    differing = {i for i in before if before[i] != after[i]}
+    assert differing == {open_items[fixed]}
+    assert after[open_items[fixed]][0] == "fixed_at_source"
+    assert {query(warehouse, f"SELECT record_id FROM queue_items WHERE item_id = {i}")[0][0]
+            for i in new} == {broken}
+    assert "fixed at source" in out
+
+
+def test_every_command_change_is_audited(warehouse: Path) -> None:
+    item = query(warehouse, "SELECT item_id FROM queue_items WHERE status = 'open'"
+                            " ORDER BY item_id LIMIT 1")[0][0]
+    steps = [
+        ("assign", str(item), "--to", "team-79"),
+        ("resolve", str(item), "--note", "corrected"),
+        ("reopen", str(item), "--note", "not corrected after all"),
+        ("reject", str(item), "--note", "nickname"),
+    ]
+    for step in steps:
+        result = popdq("queue", *step, "--by", "lan", "--warehouse", warehouse)
+        assert result.returncode == 0, result.stderr
+    rows = query(warehouse, "SELECT actor, action, old_status, new_status, note FROM queue_audit"
+                            f" WHERE item_id = {item} AND actor = 'lan' ORDER BY audit_id")
+    assert rows == [
+        ("lan", "assigned", "open", "in_review", None),
+        ("lan", "resolved", "in_review", "resolved", "corrected"),
+        ("lan", "reopened", "resolved", "open", "not corrected after all"),
+        ("lan", "rejected", "open", "rejected", "nickname"),
+    ]
+    refused = popdq("queue", "resolve", str(item), "--warehouse", warehouse)
+    assert refused.returncode == 2 and "--note" in refused.stderr
+    shown = popdq("queue", "show", str(item), "--warehouse", warehouse)
+    assert shown.returncode == 0 and "why it linked" in shown.stdout
+    assert "••••" in shown.stdout  # identifiers masked by default
