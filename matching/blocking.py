@@ -1,0 +1,99 @@
+"""Blocking: the candidate pairs worth comparing, from several keys OR-ed together.
+
+Comparing every record with every registry person is out of reach (1M × 1.4M
+pairs), so only pairs that share at least one blocking key are compared. Each
+rule names a key column that both prepared frames carry (text, or a list of
+texts when a record has several values, e.g. two personal IDs); keys are
+chosen so that every common error leaves at least one intact.
+
+Key columns are text (hashed here) or 64-bit hashes already (lists of either
+for several values per row). A key value shared by more than `max_block`
+left rows (very common name and year combinations, a junk ID) is skipped for
+that rule: such a block costs many pairs and tells little. The count is taken
+on the left frame only, so whether a record meets a block never depends on
+which other records are linked in the same batch (locality reruns give the
+same pairs).
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+LEFT_ROW, RIGHT_ROW = "left_row", "right_row"
+"""Pair columns: row positions (UInt32) in the left and right prepared frames."""
+_PAIR = "__pair"  # left_row · 2³² + right_row: one integer column is faster to deduplicate
+
+
+@dataclass(frozen=True)
+class BlockingRule:
+    """Pairs whose `column` values (or any of their list items) are equal."""
+
+    name: str
+    column: str
+    max_block: int = 100
+
+
+def _keys(frame: pl.DataFrame, column: str, row: str) -> pl.DataFrame:
+    """(row, key) for every non-empty key value of each row; text keys are hashed to 64 bits
+    (a collision only adds a candidate pair, which then scores low)."""
+    keys = frame.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias(row), pl.col(column))
+    if isinstance(keys.schema[column], pl.List):
+        keys = keys.explode(column)
+    key = pl.col(column)
+    if keys.schema[column] == pl.String:
+        keys = keys.filter(key != "").with_columns(key.hash())
+    return keys.filter(key.is_not_null()).unique()
+
+
+def _rule_pairs(left: pl.DataFrame, right: pl.DataFrame | None,
+                rule: BlockingRule) -> tuple[pl.DataFrame, int]:
+    """The rule's pairs (deduplicated) and how many key values it skipped."""
+    left_keys = _keys(left, rule.column, LEFT_ROW)
+    sizes = left_keys.group_by(rule.column).len()
+    skipped = sizes.filter(pl.col("len") > rule.max_block)
+    left_keys = left_keys.join(skipped.select(rule.column), on=rule.column, how="anti")
+    if right is None:
+        right_keys = left_keys.rename({LEFT_ROW: RIGHT_ROW})
+    else:
+        right_keys = _keys(right, rule.column, RIGHT_ROW)
+    pairs = right_keys.join(left_keys, on=rule.column).select(
+        (pl.col(LEFT_ROW).cast(pl.UInt64) * 2**32 + pl.col(RIGHT_ROW)).alias(_PAIR))
+    if right is None:
+        pairs = pairs.filter(pl.col(_PAIR) // 2**32 < pl.col(_PAIR) % 2**32)
+    return pairs.unique(), skipped.height
+
+
+def candidate_pairs(left: pl.DataFrame, right: pl.DataFrame | None,
+                    rules: Sequence[BlockingRule]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Candidate pairs (left_row, right_row) sorted by right then left row, and statistics.
+
+    `right=None` deduplicates `left`: self-pairs are excluded and each pair
+    comes once, with left_row < right_row. The statistics frame has one row
+    per rule (`rule, pairs, new_pairs, skipped_values, reduction_ratio`) and
+    a last row `all` for the union; the reduction ratio is 1 − pairs / all
+    possible pairs.
+    """
+    n_left = left.height
+    possible = n_left * (n_left - 1) // 2 if right is None else n_left * right.height
+    found, stats = [], []
+    for index, rule in enumerate(rules):
+        pairs, skipped = _rule_pairs(left, right, rule)
+        found.append(pairs.with_columns(pl.lit(index, dtype=pl.UInt8).alias("__rule")))
+        stats.append((rule.name, pairs.height, skipped))
+    union = (pl.concat(found).group_by(_PAIR).agg(pl.col("__rule").min()) if found
+             else pl.DataFrame(schema={_PAIR: pl.UInt64, "__rule": pl.UInt8}))
+    first_found = dict(union.group_by("__rule").len().iter_rows())
+    rows = [(name, n, first_found.get(i, 0), skipped) for i, (name, n, skipped) in enumerate(stats)]
+    rows.append(("all", union.height, union.height, sum(s[2] for s in stats)))
+    statistics = pl.DataFrame(
+        rows, schema={"rule": pl.String, "pairs": pl.Int64, "new_pairs": pl.Int64,
+                      "skipped_values": pl.Int64}, orient="row",
+    ).with_columns(
+        (1 - pl.col("pairs") / max(possible, 1)).alias("reduction_ratio"),
+    )
+    pairs = union.select(
+        (pl.col(_PAIR) // 2**32).cast(pl.UInt32).alias(LEFT_ROW),
+        (pl.col(_PAIR) % 2**32).cast(pl.UInt32).alias(RIGHT_ROW),
+    ).sort(RIGHT_ROW, LEFT_ROW)
+    return pairs, statistics
