@@ -86,7 +86,12 @@ FEBRL_COLUMNS = ("given_name", "surname", "street_number", "address_1", "address
 
 
 def prepare_febrl(frame: pl.DataFrame) -> pl.DataFrame:
-    """A Febrl frame (`rec_id` plus FEBRL_COLUMNS) → trimmed lowercase text and blocking keys."""
+    """A Febrl frame (`rec_id` plus FEBRL_COLUMNS) → trimmed lowercase text and blocking keys.
+
+    Febrl duplicates carry several typos, swaps and blanks at once, so there are
+    many narrow keys: each pair of fields that rarely both go wrong, and the
+    social security number's digits in sorted order (two digits swapped).
+    """
     text = frame.select(
         pl.col("rec_id").cast(pl.String),
         *[pl.col(c).cast(pl.String).str.strip_chars().str.to_lowercase() for c in FEBRL_COLUMNS],
@@ -102,6 +107,11 @@ def prepare_febrl(frame: pl.DataFrame) -> pl.DataFrame:
         (pl.col("postcode") + "|" + dob).alias("block_postcode_dob"),
         (pl.col("postcode") + "|" + pl.col("surname")).alias("block_postcode_surname"),
         (pl.col("street_number") + "|" + pl.col("address_1")).alias("block_street"),
+        (pl.col("address_1") + "|" + pl.col("postcode")).alias("block_address_postcode"),
+        (dob + "|" + pl.col("suburb")).alias("block_suburb_dob"),
+        (pl.col("given_name") + "|" + pl.col("suburb")).alias("block_given_suburb"),
+        (pl.col("surname") + "|" + pl.col("suburb")).alias("block_surname_suburb"),
+        pl.col("soc_sec_id").str.split("").list.sort().list.join("").alias("block_ssid_digits"),
     )
 
 
@@ -109,7 +119,9 @@ def febrl_profile() -> Profile:
     """The Febrl files: person records with typos, swapped and missing fields."""
     blocking = tuple(BlockingRule(name, f"block_{name}", max_block=50)
                      for name in ("soc_sec_id", "names", "surname_dob", "given_dob",
-                                  "postcode_dob", "postcode_surname", "street"))
+                                  "postcode_dob", "postcode_surname", "street",
+                                  "address_postcode", "suburb_dob", "given_suburb",
+                                  "surname_suburb", "ssid_digits"))
     return Profile(
         name="febrl",
         left_key="rec_id",
