@@ -34,6 +34,13 @@ step = task(cache_policy=NO_CACHE, persist_result=False)
 
 
 @dataclass(frozen=True)
+class Outcome:
+    run_id: int
+    queue: SyncSummary
+    report: Path
+
+
+@dataclass(frozen=True)
 class Prepared:
     """The datasets as loaded and as the linkage engine prepares them."""
 
@@ -164,6 +171,16 @@ def publish(warehouse: Path, run_id: int, model_json: str | None, prepared: Prep
 
 
 @step
+def write_report(warehouse: Path, run_id: int) -> Path:
+    """The reviewers' report of this run, beside the warehouse."""
+    from popdq.report import report_path
+    from popdq.report import write_report as write
+
+    with open_warehouse(warehouse) as con:
+        return write(con, report_path(warehouse, run_id))
+
+
+@step
 def close_run(warehouse: Path, run_id: int, status: str, timings: dict[str, float],
               message: str | None) -> None:
     with open_warehouse(warehouse) as con:
@@ -176,8 +193,8 @@ def nightly(
     as_of: dt.date,
     locality: str | None = None,
     source: str | None = None,
-) -> tuple[int, SyncSummary]:
-    """Validate, normalise, match, find discrepancies, update the queue; returns the run id."""
+) -> "Outcome":
+    """Validate, normalise, match, find discrepancies, update the queue, write the report."""
     scope = None
     if locality is not None:
         try:
@@ -202,7 +219,8 @@ def nightly(
         close_run(warehouse, run_id, "failed", timings, str(exc).splitlines()[0])
         raise
     close_run(warehouse, run_id, "succeeded", timings, None)
-    return run_id, summary
+    report = _timed(timings, "report", lambda: write_report(warehouse, run_id))
+    return Outcome(run_id, summary, report)
 
 
 def _timed(timings: dict[str, float], name: str, call: Callable[[], T]) -> T:

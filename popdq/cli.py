@@ -230,6 +230,21 @@ _queue_action("reject", True)
 _queue_action("reopen", True)
 
 
+@app.command()
+@click.option("--locality", default=None, help="Only this province or commune.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@warehouse_option
+def report(locality: str | None, out: Path, warehouse: Path) -> None:
+    """The reviewers' report (HTML) of the last successful run."""
+    from popdq.report import write_report
+    from warehouse.db import open_warehouse
+
+    _require_warehouse(warehouse)
+    with open_warehouse(warehouse) as con:
+        write_report(con, out, locality)
+    click.echo(f"report: {out}")
+
+
 @app.group()
 def export() -> None:
     """Write matches or discrepancies to CSV, or Parquet for names ending in .parquet."""
@@ -344,9 +359,11 @@ def _run(warehouse: Path, locality: str | None, source: str | None, as_of: dt.da
 
     _require_warehouse(warehouse)
     with progress.step("Running the nightly flow"):
-        run_id, queue = nightly(warehouse, as_of, locality, source)
-    click.echo(f"run {run_id} succeeded (as of {as_of.isoformat()}); queue: {queue}")
-    return run_id
+        outcome = nightly(warehouse, as_of, locality, source)
+    click.echo(f"run {outcome.run_id} succeeded (as of {as_of.isoformat()});"
+               f" queue: {outcome.queue}")
+    click.echo(f"report: {outcome.report}")
+    return outcome.run_id
 
 
 def _require_warehouse(warehouse: Path) -> None:

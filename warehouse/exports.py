@@ -2,6 +2,7 @@
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -25,15 +26,24 @@ def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
 
 def write_export(frame: pl.DataFrame, out: Path) -> Path:
     """Write CSV, or Parquet when the name ends in .parquet; atomically and owner-only."""
+    if Path(out).suffix.lower() == ".parquet":
+        return _write_atomically(out, frame.write_parquet)
+    safe = neutralise_formulas(frame)
+    return _write_atomically(out, lambda path: safe.write_csv(path, float_precision=6))
+
+
+def write_text(text: str, out: Path) -> Path:
+    """A report or other text file, atomically and owner-only."""
+    return _write_atomically(out, lambda path: Path(path).write_text(text, encoding="utf-8"))
+
+
+def _write_atomically(out: Path, write: Callable[[str], object]) -> Path:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    os.close(handle)  # mkstemp creates the file 0600: the export inherits that mode
+    os.close(handle)  # mkstemp creates the file 0600: the output inherits that mode
     try:
-        if out.suffix.lower() == ".parquet":
-            frame.write_parquet(temporary)
-        else:
-            neutralise_formulas(frame).write_csv(temporary, float_precision=6)
+        write(temporary)
         os.replace(temporary, out)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -2,8 +2,10 @@
 
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -36,3 +38,29 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = popdq("synth", "--persons", "5000", "--seed", "3", "--out", out)
     assert result.returncode == 0, result.stderr
     return out
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    """A real headless Chromium; installed from Debian's packages when missing (CI)."""
+    found = shutil.which("chromium")
+    if found is None and shutil.which("apt-get") and os.geteuid() == 0:
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], env=env, capture_output=True, check=False)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], env=env,
+                       capture_output=True, check=False)
+        found = shutil.which("chromium")
+    if found is None:
+        pytest.skip("no chromium, and apt-get is not usable here to install it")
+    return Path(found)
+
+
+def browse(chromium: Path, page: Path, *mode: str) -> subprocess.CompletedProcess[bytes]:
+    """Open a local page in headless Chromium, offline; `mode` e.g. --dump-dom."""
+    profile = tempfile.mkdtemp(prefix="popdq-chromium-")
+    return subprocess.run(
+        [str(chromium), "--headless", "--no-sandbox", "--disable-gpu",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--no-first-run", f"--user-data-dir={profile}", *mode, page.as_uri()],
+        capture_output=True, timeout=120, check=False,
+    )
