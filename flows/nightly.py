@@ -187,14 +187,18 @@ def close_run(warehouse: Path, run_id: int, status: str, timings: dict[str, floa
         finish_run(con, run_id, status=status, timings=timings, message=message)
 
 
-@flow(name="popdq-nightly", validate_parameters=False)
+@flow(name="popdq-nightly")
 def nightly(
     warehouse: Path,
-    as_of: dt.date,
+    as_of: dt.date | None = None,
     locality: str | None = None,
     source: str | None = None,
 ) -> "Outcome":
-    """Validate, normalise, match, find discrepancies, update the queue, write the report."""
+    """Validate, normalise, match, find discrepancies, update the queue, write the report.
+
+    `as_of` defaults to the day the run starts (a scheduled run passes none).
+    """
+    as_of = as_of or dt.date.today()
     scope = None
     if locality is not None:
         try:

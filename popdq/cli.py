@@ -231,6 +231,19 @@ _queue_action("reopen", True)
 
 
 @app.command()
+@click.option("--cron", default="0 2 * * *", show_default=True,
+              help="When to run, as a cron expression (server time).")
+@warehouse_option
+def serve(cron: str, warehouse: Path) -> None:
+    """Serve the nightly flow on a schedule through Prefect (Ctrl-C stops)."""
+    from flows.schedule import serve_nightly
+
+    _require_warehouse(warehouse)
+    click.echo(f"serving the nightly flow on {warehouse} at '{cron}'; Ctrl-C stops")
+    serve_nightly(warehouse, cron)
+
+
+@app.command()
 @click.option("--locality", default=None, help="Only this province or commune.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @warehouse_option
