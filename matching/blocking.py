@@ -27,11 +27,16 @@ _PAIR = "__pair"  # left_row · 2³² + right_row: one integer column is faster 
 
 @dataclass(frozen=True)
 class BlockingRule:
-    """Pairs whose `column` values (or any of their list items) are equal."""
+    """Pairs whose `column` values (or any of their list items) are equal.
+
+    `stage` 0 rules block every record; later stages only the records that
+    the earlier stages left unlinked (see `matching.linker.link_profile`).
+    """
 
     name: str
     column: str
     max_block: int = 100
+    stage: int = 0
 
 
 def _keys(frame: pl.DataFrame, column: str, row: str) -> pl.DataFrame:

@@ -77,7 +77,13 @@ def _with_context(profile: Profile, left: pl.DataFrame, right: pl.DataFrame) -> 
 
 def _train_source(profile: Profile, left: pl.DataFrame, right: pl.DataFrame | None,
                   source: str, seed: int, u_pairs: int) -> SourceParameters:
-    """Parameters of one source: u from random pairs, m and prior from EM on a sample."""
+    """Parameters of one source: u from random pairs, m and prior from EM on a sample.
+
+    EM runs on the first-stage candidate pairs: they hold nearly every match
+    (the keys of later stages rescue the few records whose ID is broken) and
+    far fewer non-matches. The prior is the expected matches among them over
+    all possible pairs.
+    """
     dedupe = right is None
     other = left if right is None else right
     sample = sample_levels(profile.comparisons, left, other, pairs=u_pairs,
@@ -86,7 +92,7 @@ def _train_source(profile: Profile, left: pl.DataFrame, right: pl.DataFrame | No
         rows = random_generator(seed, f"em:{source}").choice(right.height, EM_RECORDS,
                                                               replace=False)
         right = right[sorted(rows.tolist())]
-    pairs, _ = candidate_pairs(left, right, profile.blocking)
+    pairs, _ = candidate_pairs(left, right, [r for r in profile.blocking if r.stage == 0])
     levels = compare_pairs(profile.comparisons, left, left if right is None else right, pairs)
     em = estimate_m(levels, profile.comparisons, sample)
     possible = (left.height * (left.height - 1) / 2 if right is None
@@ -128,51 +134,79 @@ def train_dedupe(profile: Profile, frame: pl.DataFrame, *, seed: int = 0,
                      term_frequencies(frame, profile.comparisons), profile.thresholds)
 
 
-def _scored_pairs(model: LinkModel, left: pl.DataFrame, right: pl.DataFrame | None,
-                  source: str) -> tuple[Profile, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """The profile, the right frame used, every scored candidate pair, blocking statistics."""
-    profile = profile_named(model.profile)
-    other = left if right is None else _with_context(profile, left, right)
-    pairs, statistics = candidate_pairs(left, right if right is None else other,
-                                        profile.blocking)
-    levels = compare_pairs(profile.comparisons, left, other, pairs)
+def _score(profile: Profile, model: LinkModel, left: pl.DataFrame, right: pl.DataFrame,
+           pairs: pl.DataFrame, source: str) -> pl.DataFrame:
+    """Candidate pairs with their levels, weights, probability, ids and veto flag."""
+    levels = compare_pairs(profile.comparisons, left, right, pairs)
     scored = score_levels(levels, profile.comparisons, model.source(source),
                           model.term_frequencies, model.thresholds.tf_minimum)
-    return profile, other, scored, statistics
+    return scored.with_columns(
+        left.get_column(profile.left_key).cast(pl.String)
+        .gather(scored.get_column(LEFT_ROW)).alias("person_id"),
+        right.get_column(profile.right_key).cast(pl.String)
+        .gather(scored.get_column(RIGHT_ROW)).alias("record_id"),
+        vetoed(profile.comparisons, profile.vetoes).alias("vetoed"),
+    )
 
 
 def score_pairs(model: LinkModel, left: pl.DataFrame, right: pl.DataFrame | None = None, *,
                 source: str) -> pl.DataFrame:
-    """Every candidate pair: `left_id, right_id, weight` (bits, prior included), `probability`.
+    """Every candidate pair of every blocking rule (all stages): `left_id, right_id, weight`
+    (bits, prior included), `probability`.
 
     `right=None` deduplicates `left` (each pair once, left row before right row).
     """
-    profile, other, scored, _ = _scored_pairs(model, left, right, source)
-    left_ids = left.get_column(profile.left_key).cast(pl.String)
-    right_ids = other.get_column(profile.right_key).cast(pl.String)
-    return scored.select(
-        left_ids.gather(scored.get_column(LEFT_ROW)).alias("left_id"),
-        right_ids.gather(scored.get_column(RIGHT_ROW)).alias("right_id"),
-        "weight", "probability",
-    )
+    profile = profile_named(model.profile)
+    other = left if right is None else _with_context(profile, left, right)
+    pairs, _ = candidate_pairs(left, right if right is None else other, profile.blocking)
+    scored = _score(profile, model, left, other, pairs, source)
+    return scored.select(pl.col("person_id").alias("left_id"),
+                         pl.col("record_id").alias("right_id"), "weight", "probability")
 
 
 def link_profile(model: LinkModel, left: pl.DataFrame, right: pl.DataFrame, *,
                  source: str) -> Links:
-    """Link each record of `right` to at most one row of `left` (see `matching.decisions`)."""
-    profile, other, scored, statistics = _scored_pairs(model, left, right, source)
-    left_ids = left.get_column(profile.left_key).cast(pl.String)
+    """Link each record of `right` to at most one row of `left` (see `matching.decisions`).
+
+    Blocking runs in stages (`BlockingRule.stage`): a record that the pairs of
+    one stage already link (decision `match`) takes no part in the next, so
+    the wide keys that only rescue records with a broken ID are spent on the
+    few records that need them. Whether a record is settled depends on that
+    record alone, so reruns of a subset still give the full run's rows.
+    """
+    profile = profile_named(model.profile)
+    other = _with_context(profile, left, right)
     right_ids = other.get_column(profile.right_key).cast(pl.String)
-    scored = scored.with_columns(
-        left_ids.gather(scored.get_column(LEFT_ROW)).alias("person_id"),
-        right_ids.gather(scored.get_column(RIGHT_ROW)).alias("record_id"),
-        vetoed(profile.comparisons, profile.vetoes).alias("vetoed"),
-    )
-    ranked = rank_candidates(scored)
-    matches = decide(right_ids, ranked, model.thresholds, source)
+    open_rows = pl.Series(RIGHT_ROW, range(other.height), dtype=pl.UInt32)
+    scored_parts: list[pl.DataFrame] = []
+    statistics: list[pl.DataFrame] = []
+    ranked = matches = pl.DataFrame()
+    for stage in sorted({rule.stage for rule in profile.blocking}):
+        rules = [rule for rule in profile.blocking if rule.stage == stage]
+        pairs, stage_statistics = candidate_pairs(left, other[open_rows], rules)
+        pairs = pairs.with_columns(open_rows.gather(pairs.get_column(RIGHT_ROW)))
+        if scored_parts:
+            pairs = pairs.join(pl.concat(scored_parts).select(LEFT_ROW, RIGHT_ROW),
+                               on=[LEFT_ROW, RIGHT_ROW], how="anti")
+        scored_parts.append(_score(profile, model, left, other, pairs, source))
+        statistics.append(stage_statistics.filter(pl.col("rule") != "all")
+                          .with_columns(pl.lit(stage).alias("stage")))
+        ranked = rank_candidates(pl.concat(scored_parts))
+        matches = decide(right_ids, ranked, model.thresholds, source)
+        settled = matches.filter(pl.col("decision") == "match").get_column("record_id")
+        open_rows = (~right_ids.is_in(settled.implode())).arg_true().cast(pl.UInt32).alias(
+            RIGHT_ROW)
     chosen = ranked.filter(pl.col("rank") == 1).join(
         matches.filter(pl.col("decision") != "none").select("record_id"), on="record_id")
     explanations = explain(chosen, profile.comparisons, model.source(source).prior_weight,
                            source)
     assert list(matches.columns) == list(MATCHES_SCHEMA)
-    return Links(matches, explanations, statistics)
+    pairs_total = sum(part.height for part in scored_parts)
+    union = pl.DataFrame({"rule": ["all"], "pairs": [pairs_total], "new_pairs": [pairs_total],
+                          "skipped_values": [sum(s.get_column("skipped_values").sum()
+                                                 for s in statistics)],
+                          "reduction_ratio": [1 - pairs_total / max(left.height * other.height,
+                                                                    1)],
+                          "stage": [None]},
+                         schema=statistics[0].schema)
+    return Links(matches, explanations, pl.concat([*statistics, union]))

@@ -48,15 +48,16 @@ BLOCKING_RULES: tuple[BlockingRule, ...] = (
     BlockingRule("id_tail_year", "block_id_tail_year"),
     BlockingRule("id_digits", "block_id_digits"),
     BlockingRule("name_dob", "block_name_dob"),
-    BlockingRule("given_dob", "block_given_dob"),
-    BlockingRule("family_middle_dob", "block_family_middle_dob"),
-    BlockingRule("name_day_month", "block_name_day_month"),
-    BlockingRule("name_year", "block_name_year"),
-    BlockingRule("name_year_imprecise", "block_name_year_imprecise"),
-    BlockingRule("name_commune", "block_name_commune"),
-    BlockingRule("name_province", "block_name_province"),
+    BlockingRule("given_dob", "block_given_dob", stage=1),
+    BlockingRule("family_middle_dob", "block_family_middle_dob", stage=1),
+    BlockingRule("name_day_month", "block_name_day_month", stage=1),
+    BlockingRule("name_year", "block_name_year", stage=1),
+    BlockingRule("name_commune", "block_name_commune", stage=1),
+    BlockingRule("name_province", "block_name_province", stage=1),
 )
-"""The OR-ed blocking keys and the error each one survives:
+"""The OR-ed blocking keys and the error each one survives.
+
+Stage 0, for every record:
 
 - personal_id: any ID in id_number or the key column, cleaned (spaces, lost zero);
 - old_id: a stale 9-digit CMND;
@@ -64,20 +65,21 @@ BLOCKING_RULES: tuple[BlockingRule, ...] = (
 - id_digits: the ID with the digits of one half (1–6 or 7–12) sorted (digits swapped within
   a half);
 - name_dob: folded name, tokens sorted, + year + {day, month} unordered (no diacritics,
-  wrong tone, Western order, day and month swapped) — full dates only;
+  wrong tone, Western order, day and month swapped; the key for records without an ID).
+
+Stage 1, only for records that stage 0 did not link (about 2 in 100):
+
 - given_dob: folded given name + full date (a typo in the family or middle name, a dropped
   or added part);
 - family_middle_dob: folded family and middle names + full date (a typo in the given name);
 - name_day_month: sorted folded name + day and month (a year off by one);
-- name_year: sorted folded name + year, for records whose date is not a full date;
-- name_year_imprecise: the same, against registry persons whose date is not a full date;
-- name_commune: sorted folded name + commune (no usable date, or a date error together with
-  an ID error);
-- name_province: the same with the province, for records without a commune (tax has none).
+- name_year: sorted folded name + year (year-only dates, a lunar shift);
+- name_commune, name_province: sorted folded name + commune or province (no usable date).
 
-Every block is capped at 100 registry persons (`BlockingRule.max_block`).
-Not covered: two independent errors that break every key at once (say, no
-ID and a typo in both family and given name).
+Every block is capped at 100 registry persons (`BlockingRule.max_block`): a
+very common name in a large province is left to the narrower keys. Not
+covered: errors that break every key at once (say, no ID, no date and a
+typo in the name).
 """
 
 VETOES: tuple[Veto, ...] = tuple(
@@ -180,16 +182,12 @@ def _halves_sorted(personal_id: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     return head + "|" + ordered(tail), ordered(head) + "|" + tail
 
 
-def _blocking_keys(frame: pl.DataFrame, id_columns: tuple[str, ...],
-                   registry: bool) -> pl.DataFrame:
+def _blocking_keys(frame: pl.DataFrame, id_columns: tuple[str, ...]) -> pl.DataFrame:
     """Add the `block_*` columns (hashed, see `_key`); `id_columns` hold personal IDs."""
     name, year, date = pl.col("name_sorted"), pl.col("dob_year"), pl.col("dob_date")
     day, month = pl.col("dob_day"), pl.col("dob_month")
     low, high = pl.min_horizontal(day, month), pl.max_horizontal(day, month)
     full = date.is_not_null()
-    by_name_year = _key(name, year)
-    imprecise_year = pl.when(~full).then(by_name_year)
-    by_province = _key(name, pl.col("province"))
     return frame.with_columns(
         pl.concat_list(id_columns).list.drop_nulls().list.unique().alias("block_personal_id"),
         pl.col("id_old").alias("block_old_id"),
@@ -202,11 +200,9 @@ def _blocking_keys(frame: pl.DataFrame, id_columns: tuple[str, ...],
         _key(pl.col("fam_key"), pl.col("mid_key").fill_null(""), date)
         .alias("block_family_middle_dob"),
         _key(name, month, day).alias("block_name_day_month"),
-        (by_name_year if registry else imprecise_year).alias("block_name_year"),
-        (imprecise_year if registry else by_name_year).alias("block_name_year_imprecise"),
+        _key(name, year).alias("block_name_year"),
         _key(name, pl.col("commune")).alias("block_name_commune"),
-        (by_province if registry else pl.when(pl.col("commune").is_null()).then(by_province))
-        .alias("block_name_province"),
+        _key(name, pl.col("province")).alias("block_name_province"),
     )
 
 
@@ -237,7 +233,7 @@ def prepare_registry(registry: pl.DataFrame) -> pl.DataFrame:
         pl.when(pl.col("old_kind") == "old_id").then(pl.col("old_value")).alias("id_old"),
         pl.col("household_id").alias("household"),
     )
-    frame = _blocking_keys(frame, ("id_personal",), registry=True)
+    frame = _blocking_keys(frame, ("id_personal",))
     return frame.select("person_id", *_NAME_COLUMNS, *_OTHER_COLUMNS, "household",
                         *BLOCK_COLUMNS)
 
@@ -267,7 +263,7 @@ def prepare_source(kind: str, records: pl.DataFrame) -> pl.DataFrame:
         pl.when(pl.col("idn_kind") == "old_id").then(pl.col("idn_value")).alias("id_old"),
         pl.when(in_code != personal.fill_null("")).then(in_code).alias("id_code"),
     )
-    frame = _blocking_keys(frame, ("id_personal", "id_code"), registry=False)
+    frame = _blocking_keys(frame, ("id_personal", "id_code"))
     return frame.select("record_id", *_NAME_COLUMNS, *_WESTERN_COLUMNS, *_OTHER_COLUMNS,
                         "id_code", *BLOCK_COLUMNS)
 
