@@ -19,7 +19,7 @@ import polars as pl
 from matching import vietnamese
 from matching.blocking import LEFT_ROW, RIGHT_ROW, candidate_pairs
 from matching.decisions import MATCHES_SCHEMA, decide, rank_candidates, vetoed
-from matching.explain import explain
+from matching.explain import EXPLANATIONS_SCHEMA, explain
 from matching.model import ComparisonParameters, LinkModel, SourceParameters
 from matching.profiles import Profile, profile_named, vietnamese_profile
 from matching.scoring import compare_pairs, score_levels
@@ -93,6 +93,9 @@ def _train_source(profile: Profile, left: pl.DataFrame, right: pl.DataFrame | No
                                                               replace=False)
         right = right[sorted(rows.tolist())]
     pairs, _ = candidate_pairs(left, right, [r for r in profile.blocking if r.stage == 0])
+    if pairs.is_empty():
+        raise ValueError(f"source {source!r}: no record shares a blocking key with the left "
+                         "frame, so there is nothing to estimate m from")
     levels = compare_pairs(profile.comparisons, left, left if right is None else right, pairs)
     em = estimate_m(levels, profile.comparisons, sample)
     possible = (left.height * (left.height - 1) / 2 if right is None
@@ -116,11 +119,15 @@ def _train_source(profile: Profile, left: pl.DataFrame, right: pl.DataFrame | No
 
 def train_profile(profile: Profile, left: pl.DataFrame, sources: Mapping[str, pl.DataFrame],
                   *, seed: int = 0, u_pairs: int = U_PAIRS) -> LinkModel:
-    """Train a model linking each prepared right frame of `sources` to the prepared `left`."""
+    """Train a model linking each prepared right frame of `sources` to the prepared `left`.
+
+    A source without records has nothing to estimate from and is left out of
+    the model (linking no records needs no parameters).
+    """
     parameters = tuple(
         _train_source(profile, left, _with_context(profile, left, sources[name]), name, seed,
                       u_pairs)
-        for name in sorted(sources)
+        for name in sorted(sources) if sources[name].height > 0
     )
     return LinkModel(profile.name, False, seed, left.height, parameters,
                      term_frequencies(left, profile.comparisons), profile.thresholds)
@@ -175,6 +182,17 @@ def link_profile(model: LinkModel, left: pl.DataFrame, right: pl.DataFrame, *,
     record alone, so reruns of a subset still give the full run's rows.
     """
     profile = profile_named(model.profile)
+    if model.dedupe:
+        raise ValueError("a deduplication model scores pairs (score_pairs), it does not link")
+    if right.is_empty():
+        _, counts = candidate_pairs(left, right, profile.blocking)
+        return Links(pl.DataFrame(schema=MATCHES_SCHEMA),
+                     pl.DataFrame(schema=EXPLANATIONS_SCHEMA),
+                     counts.with_columns(
+                         pl.when(pl.col("rule") != "all").then(
+                             pl.col("rule").replace_strict(
+                                 {r.name: r.stage for r in profile.blocking}, default=None,
+                                 return_dtype=pl.Int32)).alias("stage")))
     other = _with_context(profile, left, right)
     right_ids = other.get_column(profile.right_key).cast(pl.String)
     open_rows = pl.Series(RIGHT_ROW, range(other.height), dtype=pl.UInt32)
@@ -190,7 +208,7 @@ def link_profile(model: LinkModel, left: pl.DataFrame, right: pl.DataFrame, *,
                                on=[LEFT_ROW, RIGHT_ROW], how="anti")
         scored_parts.append(_score(profile, model, left, other, pairs, source))
         statistics.append(stage_statistics.filter(pl.col("rule") != "all")
-                          .with_columns(pl.lit(stage).alias("stage")))
+                          .with_columns(pl.lit(stage, dtype=pl.Int32).alias("stage")))
         ranked = rank_candidates(pl.concat(scored_parts))
         matches = decide(right_ids, ranked, model.thresholds, source)
         settled = matches.filter(pl.col("decision") == "match").get_column("record_id")
@@ -203,8 +221,8 @@ def link_profile(model: LinkModel, left: pl.DataFrame, right: pl.DataFrame, *,
     assert list(matches.columns) == list(MATCHES_SCHEMA)
     pairs_total = sum(part.height for part in scored_parts)
     union = pl.DataFrame({"rule": ["all"], "pairs": [pairs_total], "new_pairs": [pairs_total],
-                          "skipped_values": [sum(s.get_column("skipped_values").sum()
-                                                 for s in statistics)],
+                          "skipped_values": [sum(part.get_column("skipped_values").sum()
+                                                 for part in statistics)],
                           "reduction_ratio": [1 - pairs_total / max(left.height * other.height,
                                                                     1)],
                           "stage": [None]},

@@ -200,3 +200,14 @@ def test_an_unknown_source_is_a_clear_error(linked: Linked) -> None:
         link(linked.model, linked.registry, linked.sources["tax"], source="pension")
     with pytest.raises(ValueError, match="unknown source kind"):
         prepare_source("pension", linked.world.tax)
+
+
+def test_a_source_without_records_links_to_nothing_and_trains_nothing(linked: Linked) -> None:
+    empty = prepare_source("tax", linked.world.tax.head(0))
+    links = link(linked.model, linked.registry, empty, source="tax")
+    assert links.matches.is_empty() and links.explanations.is_empty()
+    assert links.matches.schema == pl.Schema(MATCHES_SCHEMA)
+    assert (links.blocking.get_column("pairs") == 0).all()
+    model = train(linked.registry, {"tax": empty, "social_insurance":
+                                    linked.sources["social_insurance"]}, u_pairs=20_000)
+    assert [params.source for params in model.sources] == ["social_insurance"]
