@@ -2,12 +2,12 @@
 
 Comparing every record with every registry person is out of reach (1M × 1.4M
 pairs), so only pairs that share at least one blocking key are compared. Each
-rule names a key column that both prepared frames carry (text, or a list of
-texts when a record has several values, e.g. two personal IDs); keys are
-chosen so that every common error leaves at least one intact.
+rule names key columns of the prepared frames (a record with two personal
+IDs has two columns); keys are chosen so that every common error leaves at
+least one intact.
 
-Key columns are text (hashed here) or 64-bit hashes already (lists of either
-for several values per row). A key value shared by more than `max_block`
+Key columns are text (hashed here), 64-bit hashes already, or lists of
+either. A key value shared by more than `max_block`
 left rows (very common name and year combinations, a junk ID) is skipped for
 that rule: such a block costs many pairs and tells little. The count is taken
 on the left frame only, so whether a record meets a block never depends on
@@ -27,42 +27,54 @@ _PAIR = "__pair"  # left_row · 2³² + right_row: one integer column is faster 
 
 @dataclass(frozen=True)
 class BlockingRule:
-    """Pairs whose `column` values (or any of their list items) are equal.
+    """Pairs where a value of any of `columns` on one side equals one on the other side.
 
-    `stage` 0 rules block every record; later stages only the records that
-    the earlier stages left unlinked (see `matching.linker.link_profile`).
+    A frame may lack some of the columns (the registry has no `id_code`): it
+    contributes the ones it has. `stage` 0 rules block every record; later
+    stages only the records that the earlier stages left unlinked (see
+    `matching.linker.link_profile`).
     """
 
     name: str
-    column: str
+    columns: tuple[str, ...]
     max_block: int = 100
     stage: int = 0
 
 
-def _keys(frame: pl.DataFrame, column: str, row: str) -> pl.DataFrame:
+_KEY = "__key"
+
+
+def _keys(frame: pl.DataFrame, columns: tuple[str, ...], row: str) -> pl.DataFrame:
     """(row, key) for every non-empty key value of each row; text keys are hashed to 64 bits
     (a collision only adds a candidate pair, which then scores low)."""
-    keys = frame.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias(row), pl.col(column))
-    if isinstance(keys.schema[column], pl.List):
-        keys = keys.explode(column)
-    key = pl.col(column)
-    if keys.schema[column] == pl.String:
-        keys = keys.filter(key != "").with_columns(key.hash())
-    return keys.filter(key.is_not_null()).unique()
+    index = pl.int_range(pl.len(), dtype=pl.UInt32).alias(row)
+    parts = []
+    for column in columns:
+        if column not in frame.columns:
+            continue
+        keys = frame.select(index, pl.col(column).alias(_KEY))
+        if isinstance(keys.schema[_KEY], pl.List):
+            keys = keys.explode(_KEY)
+        if keys.schema[_KEY] == pl.String:
+            keys = keys.filter(pl.col(_KEY) != "").with_columns(pl.col(_KEY).hash())
+        parts.append(keys.select(row, pl.col(_KEY).cast(pl.UInt64)))
+    if not parts:
+        return pl.DataFrame(schema={row: pl.UInt32, _KEY: pl.UInt64})
+    return pl.concat(parts).filter(pl.col(_KEY).is_not_null()).unique()
 
 
 def _rule_pairs(left: pl.DataFrame, right: pl.DataFrame | None,
                 rule: BlockingRule) -> tuple[pl.DataFrame, int]:
     """The rule's pairs (deduplicated) and how many key values it skipped."""
-    left_keys = _keys(left, rule.column, LEFT_ROW)
-    sizes = left_keys.group_by(rule.column).len()
+    left_keys = _keys(left, rule.columns, LEFT_ROW)
+    sizes = left_keys.group_by(_KEY).len()
     skipped = sizes.filter(pl.col("len") > rule.max_block)
-    left_keys = left_keys.join(skipped.select(rule.column), on=rule.column, how="anti")
+    left_keys = left_keys.join(skipped.select(_KEY), on=_KEY, how="anti")
     if right is None:
         right_keys = left_keys.rename({LEFT_ROW: RIGHT_ROW})
     else:
-        right_keys = _keys(right, rule.column, RIGHT_ROW)
-    pairs = right_keys.join(left_keys, on=rule.column).select(
+        right_keys = _keys(right, rule.columns, RIGHT_ROW)
+    pairs = right_keys.join(left_keys, on=_KEY).select(
         (pl.col(LEFT_ROW).cast(pl.UInt64) * 2**32 + pl.col(RIGHT_ROW)).alias(_PAIR))
     if right is None:
         pairs = pairs.filter(pl.col(_PAIR) // 2**32 < pl.col(_PAIR) % 2**32)

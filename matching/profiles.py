@@ -117,7 +117,7 @@ def prepare_febrl(frame: pl.DataFrame) -> pl.DataFrame:
 
 def febrl_profile() -> Profile:
     """The Febrl files: person records with typos, swapped and missing fields."""
-    blocking = tuple(BlockingRule(name, f"block_{name}", max_block=50)
+    blocking = tuple(BlockingRule(name, (f"block_{name}",), max_block=50)
                      for name in ("soc_sec_id", "names", "surname_dob", "given_dob",
                                   "postcode_dob", "postcode_surname", "street",
                                   "address_postcode", "suburb_dob", "given_suburb",
