@@ -30,7 +30,8 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pl.DataFrame]
         assert popdq("export", name, "--out", root / f"{name}.parquet", "--warehouse", db
                      ).returncode == 0
         frames[name] = pl.read_parquet(root / f"{name}.parquet")
-    frames["truth"] = pl.read_csv(world / "truth.csv", infer_schema=False)
+    truth = pl.read_csv(world / "truth.csv", infer_schema=False)
+    frames["truth"] = truth.with_columns(pl.all().replace("", None))  # "" = missing (§1)
     return frames
 
 
