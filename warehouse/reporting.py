@@ -7,6 +7,13 @@ import polars as pl
 
 from popdq.errors import PopdqError
 
+_IN_LOCALITY = "(? IS NULL OR province = ? OR commune = ?)"
+"""Rows of one province or commune, or all rows when the locality parameter is null."""
+
+
+def _locality(locality: str | None) -> list[object]:
+    return [locality, locality, locality]
+
 
 def last_run(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
     """The newest successful run: what the report describes."""
@@ -35,8 +42,8 @@ def decisions(con: duckdb.DuckDBPyConnection, locality: str | None) -> pl.DataFr
         "SELECT source, count(*) AS records, count(*) FILTER (decision = 'match') AS linked,"
         " count(*) FILTER (decision = 'review') AS review,"
         " count(*) FILTER (decision = 'none') AS not_linked FROM matches"
-        " WHERE ? IS NULL OR province = ? OR commune = ? GROUP BY source ORDER BY source",
-        params=[locality, locality, locality]).pl()
+        f" WHERE {_IN_LOCALITY} GROUP BY source ORDER BY source",
+        params=_locality(locality)).pl()
 
 
 def findings_by_kind(con: duckdb.DuckDBPyConnection, locality: str | None) -> pl.DataFrame:
@@ -45,9 +52,9 @@ def findings_by_kind(con: duckdb.DuckDBPyConnection, locality: str | None) -> pl
         " count(*) FILTER (source = 'social_insurance') AS social_insurance,"
         " count(*) FILTER (source = 'tax') AS tax,"
         " count(*) FILTER (source = 'health_insurance') AS health_insurance,"
-        " count(*) AS total FROM findings WHERE ? IS NULL OR province = ? OR commune = ?"
+        f" count(*) AS total FROM findings WHERE {_IN_LOCALITY}"
         " GROUP BY criterion, kind ORDER BY priority, kind",
-        params=[locality, locality, locality]).pl()
+        params=_locality(locality)).pl()
 
 
 def findings_by_province(con: duckdb.DuckDBPyConnection, locality: str | None) -> pl.DataFrame:
@@ -57,16 +64,16 @@ def findings_by_province(con: duckdb.DuckDBPyConnection, locality: str | None) -
         " count(*) FILTER (criterion = 'sufficient') AS sufficient,"
         " count(*) FILTER (criterion = 'clean') AS clean,"
         " count(*) FILTER (criterion = 'alive') AS alive, count(*) AS total"
-        " FROM findings WHERE ? IS NULL OR province = ? OR commune = ?"
+        f" FROM findings WHERE {_IN_LOCALITY}"
         " GROUP BY ALL ORDER BY total DESC, province",
-        params=[locality, locality, locality]).pl()
+        params=_locality(locality)).pl()
 
 
 def queue_status(con: duckdb.DuckDBPyConnection, locality: str | None) -> pl.DataFrame:
     return con.sql(
         "SELECT status, count(*) AS items FROM queue_items"
-        " WHERE ? IS NULL OR province = ? OR commune = ? GROUP BY status ORDER BY status",
-        params=[locality, locality, locality]).pl()
+        f" WHERE {_IN_LOCALITY} GROUP BY status ORDER BY status",
+        params=_locality(locality)).pl()
 
 
 def top_items(con: duckdb.DuckDBPyConnection, locality: str | None, limit: int) -> pl.DataFrame:
@@ -75,5 +82,5 @@ def top_items(con: duckdb.DuckDBPyConnection, locality: str | None, limit: int) 
         "SELECT item_id, priority, kind, source, record_id, field, source_value,"
         " registry_value, coalesce(commune, province) AS locality, status, assignee, detail"
         " FROM queue_items WHERE status IN ('open', 'in_review')"
-        " AND (? IS NULL OR province = ? OR commune = ?) ORDER BY priority, item_id LIMIT ?",
-        params=[locality, locality, locality, limit]).pl()
+        f" AND {_IN_LOCALITY} ORDER BY priority, item_id LIMIT ?",
+        params=[*_locality(locality), limit]).pl()
