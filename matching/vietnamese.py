@@ -288,20 +288,23 @@ def add_id_households(registry: pl.DataFrame, records: pl.DataFrame) -> pl.DataF
 def _aligned(part: str) -> tuple[pl.Expr, pl.Expr]:
     """The record's name part (canonical, folded) in the reading that fits the candidate.
 
-    Western order is read when it explains the candidate's family and given
-    names and the usual reading does not explain the given name: *Thị Thanh
-    Thảo Nguyễn* against *Nguyễn Thị Thanh Thảo* then compares part by part
-    like any other name.
+    Western order is read when it makes more of the parts (family, middle,
+    given; folded) agree with the candidate than the usual reading does:
+    *Thị Thanh Thảo Nguyễn* against *Nguyễn Thị Thanh Thảo*, or *Thị Hà Hà*
+    against *Hà Thị Hà*, then compares part by part like any other name.
     """
-    western = ((pl.col("wfam_key_r") == pl.col("fam_key_l"))
-               & (pl.col("wgiven_key_r") == pl.col("given_key_l"))
-               & (pl.col("given_key_r") != pl.col("given_key_l"))).fill_null(False)
+    def agreeing(prefix: str) -> pl.Expr:
+        return pl.sum_horizontal(
+            (pl.col(f"{prefix}{p}_key_r").eq_missing(pl.col(f"{p}_key_l"))).cast(pl.Int8)
+            for p in ("fam", "mid", "given"))
+
+    western = agreeing("w") > agreeing("")
     return (pl.when(western).then(pl.col(f"w{part}_r")).otherwise(pl.col(f"{part}_r")),
             pl.when(western).then(pl.col(f"w{part}_key_r")).otherwise(pl.col(f"{part}_key_r")))
 
 
-_ALIGNED_LEFT = ("fam_key", "given_key")
-_ALIGNED_RIGHT = ("fam_key", "wfam_key", "given_key", "wgiven_key")
+_ALIGNED_LEFT = ("fam_key", "mid_key", "given_key")
+_ALIGNED_RIGHT = ("fam_key", "mid_key", "given_key", "wfam_key", "wmid_key", "wgiven_key")
 
 
 def name_part_comparison(part: str) -> Comparison:
@@ -411,10 +414,14 @@ def id_in_code_comparison() -> Comparison:
 
 
 def place_comparison() -> Comparison:
-    """Where the person lives (2025 codes): same commune; same province; different."""
+    """Where the person lives (2025 codes): same commune; same province, other commune; same
+    province, the record naming no commune (tax has none; an outdated province code comes
+    without one); different."""
     levels, level = graded(blank("province_l") | blank("province_r"), [
         ("same_commune", pl.col("commune_l") == pl.col("commune_r")),
-        ("same_province", pl.col("province_l") == pl.col("province_r")),
+        ("same_province", (pl.col("province_l") == pl.col("province_r"))
+         & pl.col("commune_r").is_not_null()),
+        ("same_province_no_commune", pl.col("province_l") == pl.col("province_r")),
     ])
     return Comparison("place", levels, level, ("province", "commune"), ("province", "commune"))
 
