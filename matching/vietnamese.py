@@ -56,6 +56,7 @@ BLOCKING_RULES: tuple[BlockingRule, ...] = (
     BlockingRule("family_middle_dob", ("block_family_middle_dob",), stage=1),
     BlockingRule("name_day_month", ("block_name_day_month",), stage=1),
     BlockingRule("name_year", ("block_name_year",), stage=1),
+    BlockingRule("family_given_year", ("block_family_given_year",), stage=1),
     BlockingRule("name_commune", ("block_name_commune",), stage=1),
     BlockingRule("name_province", ("block_name_province",), stage=1),
 )
@@ -78,6 +79,8 @@ Stage 1, only for records that stage 0 did not link (about 1 in 100):
 - family_middle_dob: folded family and middle names + full date (a typo in the given name);
 - name_day_month: sorted folded name + day and month (a year off by one);
 - name_year: sorted folded name + year (year-only dates, a lunar shift);
+- family_given_year: folded family and given names + year (a dropped or added middle name
+  with a year-only date);
 - name_commune, name_province: sorted folded name + commune or province (no usable date).
 
 Every block is capped at 100 registry persons (`BlockingRule.max_block`): a
@@ -206,6 +209,7 @@ def _blocking_keys(frame: pl.DataFrame) -> pl.DataFrame:
         .alias("block_family_middle_dob"),
         _key(name, month, day).alias("block_name_day_month"),
         _key(name, year).alias("block_name_year"),
+        _key(pl.col("fam_key"), pl.col("given_key"), year).alias("block_family_given_year"),
         _key(name, pl.col("commune")).alias("block_name_commune"),
         _key(name, pl.col("province")).alias("block_name_province"),
     )

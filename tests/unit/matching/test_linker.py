@@ -147,6 +147,28 @@ def test_twins_are_not_linked_to_each_other(linked: Linked) -> None:
         assert person_id == record_id.removeprefix("HI9")
 
 
+def test_records_without_an_id_are_found_despite_a_second_error(linked: Linked) -> None:
+    """Stage-1 keys: no ID and a typo in the given name, or a dropped middle name with
+    only the birth year."""
+    people = linked.world.registry.filter(
+        pl.col("full_name").str.count_matches(" ") == 2).head(20).to_dicts()
+    records = []
+    for person in people:
+        family, middle, given = person["full_name"].split(" ")
+        typo = given[:-1] + ("x" if given[-1] != "x" else "y")
+        records.append(source_record(linked.world, person["person_id"], id_number="",
+                                     full_name=f"{family} {middle} {typo}"))
+        records.append(source_record(linked.world, person["person_id"], id_number="",
+                                     full_name=f"{family} {given}",
+                                     date_of_birth=person["date_of_birth"][:4])
+                       | {"record_id": f"HI8{person['person_id']}"})
+    matches = link_records(linked, records)
+    found = matches.filter(pl.col("person_id").is_not_null())
+    assert (found.get_column("person_id")
+            == found.get_column("record_id").str.slice(3)).all()
+    assert found.height >= 0.9 * len(records)
+
+
 def test_two_people_who_look_the_same_are_ambiguous(linked: Linked) -> None:
     person = linked.world.registry.row(100, named=True)
     double = {**person, "person_id": "001099999999", "old_id_number": ""}
