@@ -118,10 +118,19 @@ def train_model(prepared: Prepared) -> str:
 
 
 @step
-def reuse_model(warehouse: Path) -> str:
-    """A locality rerun uses the last full run's model, so its rows equal a full run's."""
+def reuse_model(warehouse: Path, sources: list[str]) -> str:
+    """A partial run (one locality or one source) uses the last full run's model, so its
+    rows equal the rows a full run gives for the same records."""
+    from matching.linker import LinkModel
+
     with open_warehouse(warehouse) as con:
-        return latest_model(con)[1]
+        run_id, model_json = latest_model(con)
+    trained_on = {p.source for p in LinkModel.from_json(model_json).sources}
+    missing = [kind for kind in sources if kind not in trained_on]
+    if missing:
+        raise PopdqError(f"the model of full run {run_id} has no {missing[0]}: "
+                         "run `popdq run` without --locality or --source first")
+    return model_json
 
 
 @step
@@ -211,14 +220,14 @@ def nightly(
         sources = _timed(timings, "check_datasets", lambda: check_datasets(warehouse, source))
         _timed(timings, "validate", lambda: validate(warehouse, run_id, ["registry", *sources]))
         prepared = _timed(timings, "normalise", lambda: normalise(warehouse, sources, scope))
+        full = scope is None and source is None
         model_json = _timed(timings, "model", lambda: (
-            train_model(prepared) if scope is None else reuse_model(warehouse)))
+            train_model(prepared) if full else reuse_model(warehouse, sources)))
         links = _timed(timings, "match", lambda: link_records(model_json, prepared))
         findings = _timed(timings, "discrepancies", lambda: find_discrepancies(
             warehouse, run_id, prepared, links, as_of))
         summary = _timed(timings, "publish", lambda: publish(
-            warehouse, run_id, model_json if scope is None else None, prepared, links,
-            findings, scope))
+            warehouse, run_id, model_json if full else None, prepared, links, findings, scope))
     except Exception as exc:
         close_run(warehouse, run_id, "failed", timings, str(exc).splitlines()[0])
         raise

@@ -106,6 +106,14 @@ def test_a_locality_rerun_recomputes_only_that_locality(warehouse: Path) -> None
                  ) == [(run_id,)]
 
 
+def test_a_single_source_run_reuses_the_full_runs_model(warehouse: Path) -> None:
+    models = query(warehouse, "SELECT count(*) FROM link_models")
+    before = query(warehouse, ITEMS)
+    assert "0 new, 0 updated, 0 reopened, 0 fixed at source" in run(warehouse, "--source", "tax")
+    assert query(warehouse, "SELECT count(*) FROM link_models") == models  # nothing trained
+    assert query(warehouse, ITEMS) == before
+
+
 def test_changed_data_touches_exactly_the_affected_items(
     warehouse: Path, world: Path, tmp_path: Path
 ) -> None:
