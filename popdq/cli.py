@@ -9,7 +9,7 @@ import datetime as dt
 import getpass
 import os
 import sys
-from collections import Counter
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -362,9 +362,13 @@ def _load(warehouse: Path, kind: str, file: Path, by: str) -> None:
         f"{kind}: {summary.rows_read:,} rows read = {summary.rows_loaded:,} loaded"
         f" + {summary.rows_quarantined:,} quarantined ({file.name}, load {summary.load_id})"
     )
-    reasons = Counter(q.reason.split(" (")[0] for q in extract.quarantined)
-    for reason, count in sorted(reasons.items(), key=lambda rc: (-rc[1], rc[0])):
-        click.echo(f"  quarantined {count:,}: {reason}")
+    lines: dict[str, list[int]] = defaultdict(list)
+    for q in extract.quarantined:
+        lines[q.reason.split(" (")[0]].append(q.line_number)
+    for reason, where in sorted(lines.items(), key=lambda rl: (-len(rl[1]), rl[0])):
+        shown = ", ".join(map(str, where[:5])) + (", …" if len(where) > 5 else "")
+        click.echo(f"  quarantined {len(where):,}: {reason} (line{'s' * (len(where) > 1)}"
+                   f" {shown})")
 
 
 def _run(warehouse: Path, locality: str | None, source: str | None, as_of: dt.date) -> int:
