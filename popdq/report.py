@@ -10,6 +10,7 @@ import duckdb
 import polars as pl
 
 from matching.localities import load_divisions, parse_locality
+from matching.names import normalise_names
 from popdq.errors import PopdqError
 from popdq.masking import mask_value
 from warehouse import reporting
@@ -55,6 +56,10 @@ def render_report(con: duckdb.DuckDBPyConnection, locality: str | None = None) -
         "<h2>Findings by kind</h2>", _table(kinds, criterion_column="criterion"),
         "<h2>Findings by province</h2>",
         _table(_named(reporting.findings_by_province(con, locality))),
+        "<h2>Clean-data figures</h2>",
+        "<p class='sub'>Formatting is normalised away and never a finding; these counts"
+        " show how names were written.</p>",
+        _table(_writing(reporting.source_names(con, locality))),
         "<h2>Cleaning queue</h2>", _table(reporting.queue_status(con, locality)),
         f"<h2>Most urgent open items (first {TOP_ITEMS})</h2>",
         _table(_masked(reporting.top_items(con, locality, TOP_ITEMS))),
@@ -78,6 +83,20 @@ def _criteria_cards(kinds: pl.DataFrame) -> str:
         f"<div class='card {c}'><b>{totals.get(c, 0):,}</b>{escape(label)}</div>"
         for c, label in _CRITERIA.items())
     return f"<div class='cards'>{cards}</div>"
+
+
+def _writing(names: pl.DataFrame) -> pl.DataFrame:
+    """Per source: names without diacritics, in capitals, with keystrokes left in."""
+    flags = normalise_names(names, "full_name", "n_")
+    return flags.group_by("source").agg(
+        pl.len().alias("records"),
+        pl.col("n_no_diacritics").sum().alias("without diacritics"),
+        pl.col("n_upper_case").sum().alias("all capitals"),
+        (pl.col("n_repaired_telex") | pl.col("n_repaired_vni")).sum()
+        .alias("Telex/VNI keystrokes"),
+        pl.col("n_other_tone_style").sum().alias("other tone placement"),
+        pl.col("n_nfd").sum().alias("decomposed (NFD)"),
+    ).sort("source")
 
 
 def _named(by_province: pl.DataFrame) -> pl.DataFrame:

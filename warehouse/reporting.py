@@ -6,6 +6,11 @@ import duckdb
 import polars as pl
 
 from popdq.errors import PopdqError
+from warehouse.contract import SOURCE_KINDS
+from warehouse.datasets import table_for
+
+SOURCE_TABLES = {kind: table_for(kind) for kind in SOURCE_KINDS}
+"""Source kind → table; both from the contract, never from user input."""
 
 _IN_LOCALITY = "(? IS NULL OR province = ? OR commune = ?)"
 """Rows of one province or commune, or all rows when the locality parameter is null."""
@@ -84,3 +89,15 @@ def top_items(con: duckdb.DuckDBPyConnection, locality: str | None, limit: int) 
         " FROM queue_items WHERE status IN ('open', 'in_review')"
         f" AND {_IN_LOCALITY} ORDER BY priority, item_id LIMIT ?",
         params=[*_locality(locality), limit]).pl()
+
+
+def source_names(con: duckdb.DuckDBPyConnection, locality: str | None) -> pl.DataFrame:
+    """Every source record's name as written (for clean-data figures), with its source."""
+    parts = [
+        f"SELECT '{kind}' AS source, s.full_name FROM {table} s"
+        f" LEFT JOIN matches m ON m.source = '{kind}' AND m.record_id = s.record_id"
+        f" WHERE ? IS NULL OR m.province = ? OR m.commune = ?"
+        for kind, table in SOURCE_TABLES.items()
+    ]
+    params = [p for _ in parts for p in _locality(locality)]
+    return con.sql(" UNION ALL ".join(parts), params=params).pl()
