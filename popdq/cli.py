@@ -46,6 +46,9 @@ class _OneLineErrors(click.Group):
         except click.Abort:
             click.echo("popdq: aborted", err=True)
             sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("popdq: interrupted", err=True)
+            sys.exit(130)
         except click.ClickException as exc:
             click.echo(f"popdq: {exc.format_message()}", err=True)
             sys.exit(exc.exit_code)
