@@ -100,6 +100,7 @@ _HORN = {"o": "ơ", "u": "ư"}
 _STROKE = {"d": "đ"}
 _TELEX_W = _HORN | _BREVE
 _VNI_MARKS = {"6": _CIRCUMFLEX, "7": _HORN, "8": _BREVE, "9": _STROKE}
+_DOUBLED_VOWEL = re.compile("aa|ee|oo")
 _WORD_START = re.compile(r"(^|['\-])(\w)")
 
 
@@ -373,7 +374,10 @@ def normalise_token(token: str, *, telex_name: bool = False) -> NormalisedToken:
     doubled vowel is Telex too (Haan → Hân, not only Haanf → Hần).
     """
     syllable, flags = _read_marks(token)
-    if syllable is None:
-        syllable, flags = _read_keystrokes(token, telex_name)
+    if syllable is None or (telex_name and _DOUBLED_VOWEL.search(token)):
+        # In a Telex-typed name, "Coong" is Công: the rare rhyme -oong (xoong) is no name.
+        keyed, keyed_flags = _read_keystrokes(token, telex_name)
+        if keyed is not None:
+            syllable, flags = keyed, keyed_flags
     canonical = capitalise(spell(syllable) if syllable is not None else token)
     return NormalisedToken(canonical, fold(canonical), flags)

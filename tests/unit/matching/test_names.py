@@ -298,3 +298,19 @@ def test_mojibake_from_a_legacy_round_trip_is_undone(
     name = normalise_name(raw)
     assert name.canonical == canonical
     assert ("repaired_mojibake" in name.flags) is repaired
+
+
+@pytest.mark.parametrize(
+    ("raw", "canonical"),
+    [
+        ("Phamj Coong Long", "Phạm Công Long"),   # -oong is a rhyme (xoong), not a name
+        ("NOONG THU MEENS", "Nông Thu Mến"),
+        ("Oong Thij Thow", "Ông Thị Thơ"),
+        ("Trần Xoong", "Trần Xoong"),             # no Telex in the name: left alone
+        ("Lee Min Ho", "Lee Min Ho"),
+    ],
+)
+def test_doubled_vowels_in_a_telex_name_are_telex_even_when_valid(
+    raw: str, canonical: str
+) -> None:
+    assert normalise_name(raw).canonical == canonical
