@@ -10,7 +10,7 @@ import polars as pl
 
 from popdq.errors import PopdqError
 from warehouse.contract import DATASETS, Dataset
-from warehouse.db import transaction
+from warehouse.db import registered, transaction
 from warehouse.readers import Extract, read_extract
 
 TABLES: dict[str, str] = {
@@ -79,14 +79,13 @@ def replace_dataset(
                 schema={"line_number": pl.Int64, "raw_line": pl.String, "reason": pl.String},
             )
             con.execute(f"DELETE FROM {table}")
-            con.register("incoming_rows", rows.to_arrow())
-            con.execute(f"INSERT INTO {table} SELECT * FROM incoming_rows")
-            con.register("incoming_quarantine", quarantine.to_arrow())
-            con.execute(
-                "INSERT INTO quarantine SELECT ?, ?, ?, line_number, raw_line, reason "
-                "FROM incoming_quarantine",
-                [load_id, dataset.kind, extract.file_name],
-            )
+            with registered(con, incoming_rows=rows, incoming_quarantine=quarantine):
+                con.execute(f"INSERT INTO {table} SELECT * FROM incoming_rows")
+                con.execute(
+                    "INSERT INTO quarantine SELECT ?, ?, ?, line_number, raw_line, reason "
+                    "FROM incoming_quarantine",
+                    [load_id, dataset.kind, extract.file_name],
+                )
             con.execute(
                 "INSERT INTO load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
@@ -100,9 +99,6 @@ def replace_dataset(
             f"{extract.file_name}: load into {dataset.kind} failed, previous version kept: "
             f"{str(exc).splitlines()[0]}"
         ) from exc
-    finally:
-        for view in ("incoming_rows", "incoming_quarantine"):
-            con.unregister(view)
     return LoadSummary(
         load_id, dataset.kind, extract.file_name, sha256,
         extract.rows_read, rows.height, len(extract.quarantined),

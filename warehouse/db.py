@@ -8,6 +8,7 @@ from importlib import resources
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from popdq.errors import PopdqError
 
@@ -122,6 +123,18 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         con.commit()
     finally:
         _IN_TRANSACTION.discard(id(con))
+
+
+@contextmanager
+def registered(con: duckdb.DuckDBPyConnection, **frames: pl.DataFrame) -> Iterator[None]:
+    """Frames visible to SQL under these names (zero-copy through Arrow) for the block."""
+    for name, frame in frames.items():
+        con.register(name, frame.to_arrow())
+    try:
+        yield
+    finally:
+        for name in frames:
+            con.unregister(name)
 
 
 def _first_line(exc: BaseException) -> str:

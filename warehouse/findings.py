@@ -4,7 +4,7 @@ import duckdb
 import polars as pl
 
 from warehouse.datasets import table_for
-from warehouse.db import transaction
+from warehouse.db import registered, transaction
 from warehouse.linkage import scope_condition
 from warehouse.queue import FINDING_SCHEMA
 
@@ -24,13 +24,10 @@ def replace_findings(
     """Make these the current findings of `source` (all of them, or one locality's)."""
     table_for(source)
     condition, params = scope_condition(source, scope, "incoming_findings")
-    con.register("incoming_findings", findings.select(list(FINDING_SCHEMA)).to_arrow())
-    try:
-        with transaction(con):
-            con.execute(f"DELETE FROM findings WHERE {condition}", params)
-            con.execute("INSERT INTO findings SELECT *, ? FROM incoming_findings", [run_id])
-    finally:
-        con.unregister("incoming_findings")
+    incoming = findings.select(list(FINDING_SCHEMA))
+    with registered(con, incoming_findings=incoming), transaction(con):
+        con.execute(f"DELETE FROM findings WHERE {condition}", params)
+        con.execute("INSERT INTO findings SELECT *, ? FROM incoming_findings", [run_id])
 
 
 def read_findings(con: duckdb.DuckDBPyConnection, source: str) -> pl.DataFrame:

@@ -7,7 +7,7 @@ import polars as pl
 
 from popdq.errors import PopdqError
 from warehouse.datasets import table_for
-from warehouse.db import transaction
+from warehouse.db import registered, transaction
 
 MATCH_COLUMNS = ("source", "record_id", "person_id", "score", "decision", "second_person_id",
                  "second_score", "ambiguous", "province", "commune")
@@ -45,22 +45,18 @@ def replace_links(
     """Make these the current links of `source` (all of them, or one locality's)."""
     table_for(source)  # validates the kind
     condition, params = scope_condition(source, scope, "incoming_matches")
-    con.register("incoming_matches", matches.select(MATCH_COLUMNS).to_arrow())
-    con.register("incoming_explanations", explanations.select(EXPLANATION_COLUMNS).to_arrow())
-    try:
-        with transaction(con):
-            con.execute(
-                "DELETE FROM match_explanations WHERE source = ? AND record_id IN"
-                f" (SELECT record_id FROM matches WHERE {condition})",
-                [source, *params],
-            )
-            con.execute(f"DELETE FROM matches WHERE {condition}", params)
-            con.execute("INSERT INTO matches SELECT *, ? FROM incoming_matches", [run_id])
-            con.execute("INSERT INTO match_explanations SELECT *, ? FROM incoming_explanations",
-                        [run_id])
-    finally:
-        con.unregister("incoming_matches")
-        con.unregister("incoming_explanations")
+    with registered(con, incoming_matches=matches.select(MATCH_COLUMNS),
+                    incoming_explanations=explanations.select(EXPLANATION_COLUMNS)), \
+            transaction(con):
+        con.execute(
+            "DELETE FROM match_explanations WHERE source = ? AND record_id IN"
+            f" (SELECT record_id FROM matches WHERE {condition})",
+            [source, *params],
+        )
+        con.execute(f"DELETE FROM matches WHERE {condition}", params)
+        con.execute("INSERT INTO matches SELECT *, ? FROM incoming_matches", [run_id])
+        con.execute("INSERT INTO match_explanations SELECT *, ? FROM incoming_explanations",
+                    [run_id])
 
 
 def scope_condition(

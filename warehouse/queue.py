@@ -22,7 +22,7 @@ import duckdb
 import polars as pl
 
 from popdq.errors import PopdqError
-from warehouse.db import transaction
+from warehouse.db import registered, transaction
 from warehouse.linkage import SCOPES
 
 STATUSES = ("open", "in_review", "resolved", "rejected", "fixed_at_source")
@@ -122,24 +122,17 @@ def sync_queue(
             .otherwise(pl.col("status")).alias("new_status"),
         ),
     ]).sort("item_id")
-    with transaction(con):
-        con.register("sync_new_items", new_items.to_arrow())
-        con.register("sync_updates", updates.to_arrow())
-        con.register("sync_closing", closing.to_arrow())
-        con.register("sync_seen", still_seen.to_arrow())
-        try:
-            con.execute("INSERT INTO queue_items SELECT * FROM sync_new_items")
-            assignments = ", ".join(f"{v} = u.{v}" for v in (*VALUES, "status"))
-            con.execute(f"UPDATE queue_items q SET {assignments} FROM sync_updates u"
-                        " WHERE q.item_id = u.item_id")
-            con.execute("UPDATE queue_items SET status = 'fixed_at_source'"
-                        " WHERE item_id IN (SELECT item_id FROM sync_closing)")
-            con.execute("UPDATE queue_items SET last_seen_run = ?"
-                        " WHERE item_id IN (SELECT item_id FROM sync_seen)", [run_id])
-            _write_audit(con, audit, actor=actor, run_id=run_id, note=None)
-        finally:
-            for view in ("sync_new_items", "sync_updates", "sync_closing", "sync_seen"):
-                con.unregister(view)
+    with registered(con, sync_new_items=new_items, sync_updates=updates,
+                    sync_closing=closing, sync_seen=still_seen), transaction(con):
+        con.execute("INSERT INTO queue_items SELECT * FROM sync_new_items")
+        assignments = ", ".join(f"{v} = u.{v}" for v in (*VALUES, "status"))
+        con.execute(f"UPDATE queue_items q SET {assignments} FROM sync_updates u"
+                    " WHERE q.item_id = u.item_id")
+        con.execute("UPDATE queue_items SET status = 'fixed_at_source'"
+                    " WHERE item_id IN (SELECT item_id FROM sync_closing)")
+        con.execute("UPDATE queue_items SET last_seen_run = ?"
+                    " WHERE item_id IN (SELECT item_id FROM sync_seen)", [run_id])
+        _write_audit(con, audit, actor=actor, run_id=run_id, note=None)
     counts = plan.get_column("action").value_counts()
     count = dict(counts.iter_rows())
     return SyncSummary(count.get("created", 0), count.get("updated", 0),
@@ -262,10 +255,9 @@ def _write_audit(
     for column in ("old_assignee", "new_assignee"):
         if column not in audit.columns:
             audit = audit.with_columns(pl.lit(None, dtype=pl.String).alias(column))
-    con.register("audit_rows", audit.select(
-        "item_id", "action", "old_status", "new_status", "old_assignee", "new_assignee"
-    ).to_arrow())
-    try:
+    rows = audit.select(
+        "item_id", "action", "old_status", "new_status", "old_assignee", "new_assignee")
+    with registered(con, audit_rows=rows):
         con.execute(
             "INSERT INTO queue_audit SELECT (SELECT coalesce(max(audit_id), 0) FROM queue_audit)"
             " + row_number() OVER (ORDER BY item_id),"
@@ -273,8 +265,6 @@ def _write_audit(
             " FROM audit_rows",
             [_now(), actor, note, run_id],
         )
-    finally:
-        con.unregister("audit_rows")
 
 
 def _now() -> dt.datetime:

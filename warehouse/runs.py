@@ -41,14 +41,5 @@ def finish_run(
     )
 
 
-def run_record(con: duckdb.DuckDBPyConnection, run_id: int) -> dict[str, object]:
-    cursor = con.execute("SELECT * FROM runs WHERE run_id = ?", [run_id])
-    names = [d[0] for d in cursor.description]
-    rows = cursor.fetchall()
-    if not rows:
-        raise KeyError(run_id)
-    return dict(zip(names, rows[0], strict=True))
-
-
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)

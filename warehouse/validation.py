@@ -4,7 +4,7 @@ import duckdb
 import polars as pl
 
 from warehouse.datasets import table_for
-from warehouse.db import transaction
+from warehouse.db import registered, transaction
 
 
 def save_validation(
@@ -18,26 +18,21 @@ def save_validation(
 ) -> None:
     """Replace what this run stored for this dataset, in one transaction."""
     table_for(dataset)  # validates the kind
-    con.register("incoming_results", results.to_arrow())
-    con.register("incoming_failures", failures.to_arrow())
-    try:
-        with transaction(con):
-            for table in ("validation_results", "validation_failures"):
-                con.execute(f"DELETE FROM {table} WHERE run_id = ? AND dataset = ?",
-                            [run_id, dataset])
-            con.execute(
-                "INSERT INTO validation_results SELECT ?, ?, ?, expectation, \"column\", field,"
-                " kind, success, element_count, unexpected_count FROM incoming_results",
-                [run_id, dataset, load_id],
-            )
-            con.execute(
-                "INSERT INTO validation_failures SELECT ?, ?, record_key, kind, field,"
-                " expectation, reason FROM incoming_failures",
-                [run_id, dataset],
-            )
-    finally:
-        con.unregister("incoming_results")
-        con.unregister("incoming_failures")
+    with registered(con, incoming_results=results, incoming_failures=failures), \
+            transaction(con):
+        for table in ("validation_results", "validation_failures"):
+            con.execute(f"DELETE FROM {table} WHERE run_id = ? AND dataset = ?",
+                        [run_id, dataset])
+        con.execute(
+            "INSERT INTO validation_results SELECT ?, ?, ?, expectation, \"column\", field,"
+            " kind, success, element_count, unexpected_count FROM incoming_results",
+            [run_id, dataset, load_id],
+        )
+        con.execute(
+            "INSERT INTO validation_failures SELECT ?, ?, record_key, kind, field,"
+            " expectation, reason FROM incoming_failures",
+            [run_id, dataset],
+        )
 
 
 def validation_failures(con: duckdb.DuckDBPyConnection, run_id: int) -> pl.DataFrame:
@@ -45,14 +40,5 @@ def validation_failures(con: duckdb.DuckDBPyConnection, run_id: int) -> pl.DataF
     return con.sql(
         "SELECT dataset, record_key, kind, field, expectation, reason FROM validation_failures"
         " WHERE run_id = ? ORDER BY dataset, record_key, kind, field, expectation",
-        params=[run_id],
-    ).pl()
-
-
-def validation_summary(con: duckdb.DuckDBPyConnection, run_id: int) -> pl.DataFrame:
-    """A row per dataset and expectation: how many rows it checked and how many failed."""
-    return con.sql(
-        "SELECT dataset, field, kind, expectation, success, element_count, unexpected_count"
-        " FROM validation_results WHERE run_id = ? ORDER BY dataset, field, expectation",
         params=[run_id],
     ).pl()
