@@ -263,7 +263,7 @@ def report(locality: str | None, out: Path, warehouse: Path) -> None:
 
 @app.group()
 def export() -> None:
-    """Write matches or discrepancies to CSV, or Parquet for names ending in .parquet."""
+    """Write matches, discrepancies or the queue to CSV (Parquet for .parquet names)."""
 
 
 def _export_command(name: str, doc: str) -> None:
