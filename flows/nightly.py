@@ -121,11 +121,17 @@ def train_model(prepared: Prepared) -> str:
 def reuse_model(warehouse: Path, sources: list[str]) -> str:
     """A partial run (one locality or one source) uses the last full run's model, so its
     rows equal the rows a full run gives for the same records."""
-    from matching.linker import LinkModel
+    from matching.linker import LinkModel, check_model
 
     with open_warehouse(warehouse) as con:
         run_id, model_json = latest_model(con)
-    trained_on = {p.source for p in LinkModel.from_json(model_json).sources}
+    model = LinkModel.from_json(model_json)
+    try:
+        check_model(model)
+    except ValueError as exc:
+        raise PopdqError(f"{exc} (full run {run_id}): run `popdq run` without --locality"
+                         " or --source first") from None
+    trained_on = {p.source for p in model.sources}
     missing = [kind for kind in sources if kind not in trained_on]
     if missing:
         raise PopdqError(f"the model of full run {run_id} has no {missing[0]}: "

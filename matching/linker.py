@@ -228,3 +228,16 @@ def link_profile(model: LinkModel, left: pl.DataFrame, right: pl.DataFrame, *,
                           "stage": [None]},
                          schema=statistics[0].schema)
     return Links(matches, explanations, pl.concat([*statistics, union]))
+
+
+def check_model(model: LinkModel) -> None:
+    """Refuse a stored model whose comparisons or levels are not this version's: weights
+    are only meaningful for the levels they were estimated on."""
+    expected = {c.name: c.levels for c in profile_named(model.profile).comparisons}
+    for params in model.sources:
+        stored = {c.comparison: c.levels for c in params.comparisons}
+        if stored != expected:
+            raise ValueError(
+                f"the stored model's comparisons for {params.source} differ from this "
+                "version of popdq"
+            )

@@ -1,7 +1,7 @@
 """The linkage API on a small synthetic world (matching.linker): decisions, traps, reruns."""
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import polars as pl
 import pytest
@@ -9,7 +9,15 @@ import pytest
 import synth
 from matching.decisions import MATCHES_SCHEMA
 from matching.explain import EXPLANATIONS_SCHEMA
-from matching.linker import LinkModel, Links, link, prepare_registry, prepare_source, train
+from matching.linker import (
+    LinkModel,
+    Links,
+    check_model,
+    link,
+    prepare_registry,
+    prepare_source,
+    train,
+)
 
 SOURCES = ("social_insurance", "tax", "health_insurance")
 
@@ -233,3 +241,14 @@ def test_a_source_without_records_links_to_nothing_and_trains_nothing(linked: Li
     model = train(linked.registry, {"tax": empty, "social_insurance":
                                     linked.sources["social_insurance"]}, u_pairs=20_000)
     assert [params.source for params in model.sources] == ["social_insurance"]
+
+
+def test_a_model_from_another_version_is_refused(linked: Linked) -> None:
+    check_model(linked.model)
+    params = linked.model.sources[0]
+    first = params.comparisons[0]
+    changed = replace(params, comparisons=(
+        replace(first, levels=(*first.levels[:-1], "renamed")), *params.comparisons[1:]))
+    stale = replace(linked.model, sources=(changed, *linked.model.sources[1:]))
+    with pytest.raises(ValueError, match="differ from this version"):
+        check_model(stale)
