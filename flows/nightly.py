@@ -12,12 +12,22 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import polars as pl
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
+from matching.discrepancies import find_discrepancies as find_findings
+from matching.linker import (
+    LinkModel,
+    Links,
+    check_model,
+    link,
+    prepare_registry,
+    prepare_source,
+    train,
+)
 from matching.localities import parse_locality
 from popdq.errors import PopdqError
 from warehouse.contract import DATASETS, SOURCE_KINDS
@@ -95,8 +105,6 @@ def validate(warehouse: Path, run_id: int, kinds: list[str]) -> dict[str, int]:
 @step
 def normalise(warehouse: Path, sources: list[str], scope: tuple[str, str] | None) -> Prepared:
     """Prepare the registry (always whole) and the sources (one locality's records, or all)."""
-    from matching.linker import prepare_registry, prepare_source
-
     with open_warehouse(warehouse) as con:
         loaded = {kind: read_dataset(con, kind).select(DATASETS[kind].columns)
                   for kind in ("registry", *sources)}
@@ -112,8 +120,6 @@ def normalise(warehouse: Path, sources: list[str], scope: tuple[str, str] | None
 @step
 def train_model(prepared: Prepared) -> str:
     """A full run estimates the model afresh from all of tonight's data."""
-    from matching.linker import train
-
     return train(prepared.registry, prepared.records, seed=0).to_json()
 
 
@@ -121,8 +127,6 @@ def train_model(prepared: Prepared) -> str:
 def reuse_model(warehouse: Path, sources: list[str]) -> str:
     """A partial run (one locality or one source) uses the last full run's model, so its
     rows equal the rows a full run gives for the same records."""
-    from matching.linker import LinkModel, check_model
-
     with open_warehouse(warehouse) as con:
         run_id, model_json = latest_model(con)
     model = LinkModel.from_json(model_json)
@@ -140,9 +144,7 @@ def reuse_model(warehouse: Path, sources: list[str]) -> str:
 
 
 @step
-def link_records(model_json: str, prepared: Prepared) -> dict[str, Any]:
-    from matching.linker import LinkModel, link
-
+def link_records(model_json: str, prepared: Prepared) -> dict[str, Links]:
     model = LinkModel.from_json(model_json)
     return {kind: link(model, prepared.registry, records, source=kind)
             for kind, records in prepared.records.items()}
@@ -150,13 +152,11 @@ def link_records(model_json: str, prepared: Prepared) -> dict[str, Any]:
 
 @step
 def find_discrepancies(warehouse: Path, run_id: int, prepared: Prepared,
-                       links: dict[str, Any], as_of: dt.date) -> dict[str, pl.DataFrame]:
-    from matching.discrepancies import find_discrepancies as find
-
+                       links: dict[str, Links], as_of: dt.date) -> dict[str, pl.DataFrame]:
     with open_warehouse(warehouse) as con:
         failures = validation_failures(con, run_id)
     return {
-        kind: find(kind, rows=prepared.rows[kind], records=prepared.records[kind],
+        kind: find_findings(kind, rows=prepared.rows[kind], records=prepared.records[kind],
                    registry_rows=prepared.registry_rows, registry=prepared.registry,
                    matches=links[kind].matches,
                    failures=failures.filter(pl.col("dataset") == kind).drop("dataset"),
@@ -167,7 +167,7 @@ def find_discrepancies(warehouse: Path, run_id: int, prepared: Prepared,
 
 @step
 def publish(warehouse: Path, run_id: int, model_json: str | None, prepared: Prepared,
-            links: dict[str, Any], findings: dict[str, pl.DataFrame],
+            links: dict[str, Links], findings: dict[str, pl.DataFrame],
             scope: tuple[str, str] | None) -> SyncSummary:
     """Model, links, findings and queue of this run, all or nothing."""
     with open_warehouse(warehouse) as con, transaction(con):
