@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 import polars as pl
+from click.core import ParameterSource
 
 from popdq import progress
 from popdq.errors import PopdqError
@@ -66,18 +67,34 @@ class _OneLineErrors(click.Group):
             sys.exit(70)
 
 
+def _remember_warehouse(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
+    if value is not None:
+        ctx.meta["popdq.warehouse"] = value
+
+
+def _choose_warehouse(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
+    """`popdq --warehouse W load …` and `popdq load … --warehouse W` both work; the
+    command's own option wins, then the group's, then $POPDQ_WAREHOUSE, then the default."""
+    given_here = ctx.get_parameter_source("warehouse") == ParameterSource.COMMANDLINE
+    return value if given_here else ctx.meta.get("popdq.warehouse", value)
+
+
 warehouse_option = click.option(
     "--warehouse",
     type=click.Path(dir_okay=False, path_type=Path),
     envvar=WAREHOUSE_ENV,
     default=DEFAULT_WAREHOUSE,
     show_default=f"${WAREHOUSE_ENV}, else {DEFAULT_WAREHOUSE}",
+    callback=_choose_warehouse,
     help="The DuckDB warehouse file.",
 )
 
 
 @click.group(cls=_OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="popdq")
+@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              expose_value=False, is_eager=True, callback=_remember_warehouse,
+              help="The DuckDB warehouse file, for any command.")
 def app() -> None:
     """popdq: data quality for the population registry and its source extracts."""
 
@@ -86,8 +103,10 @@ def app() -> None:
 @click.option("--persons", type=click.IntRange(min=1), required=True, help="Registry size.")
 @click.option("--seed", type=int, required=True, help="Same seed, same bytes.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
-def synth(persons: int, seed: int, out: Path) -> None:
-    """Write a synthetic registry, the three sources and truth.csv."""
+@warehouse_option
+def synth(persons: int, seed: int, out: Path, warehouse: Path) -> None:
+    """Write a synthetic registry, the three sources and truth.csv (the warehouse is not
+    touched: --warehouse is accepted, as by every command, and unused)."""
     _write_synthetic_world(persons, seed, out)
 
 

@@ -123,3 +123,14 @@ def test_run_refuses_an_unknown_locality_in_one_line(world: Path, tmp_path: Path
         "popdq: unknown locality '74': expected a 2-digit province or 5-digit commune code"
         " of the 2025-07-01 divisions\n"
     )
+
+
+def test_warehouse_can_be_named_before_or_after_the_command(world: Path, tmp_path: Path) -> None:
+    before, after = tmp_path / "before.duckdb", tmp_path / "after.duckdb"
+    assert popdq("--warehouse", before, "load", "tax", world / "tax.csv").returncode == 0
+    assert popdq("--warehouse", before, "load", "tax", world / "tax.csv",
+                 "--warehouse", after).returncode == 0  # the command's own option wins
+    assert before.exists() and after.exists()
+    assert popdq("synth", "--persons", "10", "--seed", "1", "--out", tmp_path / "w",
+                 "--warehouse", tmp_path / "unused.duckdb").returncode == 0
+    assert not (tmp_path / "unused.duckdb").exists()
