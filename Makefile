@@ -1,4 +1,6 @@
 # The two entry points of the README. Each creates the environment it needs.
+# `make lint` (part of `make test`): ruff, mypy on code, tests and benchmarks, and the layer
+# contracts of pyproject.toml (import-linter).
 PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -14,7 +16,8 @@ test: $(STAMP) lint
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy popdq flows warehouse matching synth expectations
+	$(BIN)/mypy popdq flows report warehouse matching synth expectations tests bench
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,bench]'

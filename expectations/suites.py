@@ -9,22 +9,10 @@ dataset as a whole (keys unique and present).
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from expectations.prepare import DATE_FIELDS, IDENTIFIER_FIELDS
-from warehouse.contract import dataset
+from popdq.contract import KINDS, dataset
 
 if TYPE_CHECKING:
     import great_expectations as gx
-
-STATUSES: dict[str, tuple[str, ...]] = {
-    "registry": ("alive", "deceased"),
-    "social_insurance": ("active", "suspended", "closed"),
-    "tax": ("active", "inactive"),
-}
-"""The status values the contract allows (health insurance has none: valid_to decides)."""
-
-IDENTIFYING_FIELDS: tuple[str, ...] = ("full_name", "date_of_birth", "id_number")
-"""Contract §3 `missing_field`: the fields needed to identify a person."""
-
 
 @dataclass(frozen=True)
 class Check:
@@ -57,25 +45,24 @@ def checks_for(kind: str) -> list[Check]:
     else:
         checks += [
             Check("ExpectColumnValuesToNotBeNull", f, f, "missing_field")
-            for f in IDENTIFYING_FIELDS
+            for f in KINDS["missing_field"].checks
         ]
-        identifier = ds.columns[1]
-        checks.append(Check("ExpectColumnValuesToNotBeNull", identifier, identifier,
-                            "missing_field"))
+        assert ds.code is not None  # every source has its key code
+        checks.append(Check("ExpectColumnValuesToNotBeNull", ds.code, ds.code, "missing_field"))
         checks.append(Check("ExpectColumnValuesToBeInSet", "sex_invalid", "sex",
                             "invalid_format", (("value_set", [False]),)))
-    for field in IDENTIFIER_FIELDS[kind]:
+    for field in ds.identifiers:
         checks.append(Check("ExpectColumnValuesToBeNull", f"{field}_invalid_reason", field,
                             "invalid_format"))
-    for field in DATE_FIELDS[kind]:
+    for field in ds.dates:
         checks.append(Check("ExpectColumnValuesToBeNull", f"{field}_problem", field,
                             "invalid_format"))
-    person = "person_id" if kind == "registry" else "id_number"
+    person = ds.personal_id
     checks.append(Check("ExpectColumnValuesToNotBeInSet", f"{person}_id_consistency", person,
                         "id_inconsistent", (("value_set", ["inconsistent"]),)))
-    if kind in STATUSES:
+    if ds.statuses:
         checks.append(Check("ExpectColumnValuesToBeInSet", "status", "status", "invalid_format",
-                            (("value_set", list(STATUSES[kind])),)))
+                            (("value_set", list(ds.statuses)),)))
     if kind == "registry":  # the reference holds current divisions only
         checks += [
             Check("ExpectColumnValuesToBeInSet", f"{f}_status", f, "invalid_format",

@@ -15,16 +15,19 @@ import polars as pl
 
 from expectations.prepare import prepare_for_validation
 from expectations.suites import build_suite, checks_for, columns_used
-from warehouse.contract import dataset
+from popdq.contract import dataset
 
-RESULT_SCHEMA = {
-    "expectation": pl.String, "column": pl.String, "field": pl.String, "kind": pl.String,
-    "success": pl.Boolean, "element_count": pl.Int64, "unexpected_count": pl.Int64,
+RESULT_SCHEMA: dict[str, pl.DataType] = {
+    "expectation": pl.String(), "column_name": pl.String(), "field": pl.String(),
+    "kind": pl.String(), "success": pl.Boolean(), "element_count": pl.Int64(),
+    "unexpected_count": pl.Int64(),
 }
-FAILURE_SCHEMA = {
-    "record_key": pl.String, "kind": pl.String, "field": pl.String,
-    "expectation": pl.String, "reason": pl.String,
+"""A row per expectation: what it checked (the prepared column, the contract field)."""
+FAILURE_SCHEMA: dict[str, pl.DataType] = {
+    "record_key": pl.String(), "kind": pl.String(), "field": pl.String(),
+    "expectation": pl.String(), "reason": pl.String(),
 }
+"""A row per failing record: the kind and field it raises, and why."""
 
 _PLAIN_REASONS = {
     "expect_column_values_to_not_be_null": "empty",
@@ -71,7 +74,7 @@ def validate_dataset(kind: str, rows: pl.DataFrame) -> Validation:
         check = checks[config.meta["check"]]  # GX may reorder results: meta says which
         detail = result.result
         results.append({
-            "expectation": config.type, "column": check.column, "field": check.field,
+            "expectation": config.type, "column_name": check.column, "field": check.field,
             "kind": check.kind, "success": bool(result.success),
             "element_count": detail.get("element_count", 0),
             "unexpected_count": detail.get("unexpected_count", 0),
@@ -87,7 +90,7 @@ def validate_dataset(kind: str, rows: pl.DataFrame) -> Validation:
                              "reason": reason})
     return Validation(
         kind,
-        pl.DataFrame(results, schema=RESULT_SCHEMA).sort("field", "expectation", "column"),
+        pl.DataFrame(results, schema=RESULT_SCHEMA).sort("field", "expectation", "column_name"),
         pl.DataFrame(failures, schema=FAILURE_SCHEMA).sort("record_key", "kind", "field"),
     )
 

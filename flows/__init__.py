@@ -1,6 +1,7 @@
 """Prefect orchestration of the nightly flow. Holds no business rules: each task
-calls into warehouse/, matching/ or expectations/ and records what it did."""
+calls into warehouse/, matching/, expectations/ or report/ and records what it did.
 
-from popdq.settings import configure_prefect
-
-configure_prefect()
+Importing this package changes nothing: callers run
+`flows.environment.configure_prefect()` before they import `flows.nightly`
+(Prefect reads its settings once, when it is first imported).
+"""

@@ -28,9 +28,11 @@ from matching.linker import (
     prepare_source,
     train,
 )
-from matching.localities import parse_locality
+from popdq.contract import DATASETS, SOURCE_KINDS
 from popdq.errors import PopdqError
-from warehouse.contract import DATASETS, SOURCE_KINDS
+from popdq.localities import Locality, parse_locality
+from report import report_path
+from report import write_report as render_report
 from warehouse.datasets import dataset_versions, read_dataset
 from warehouse.db import open_warehouse, transaction
 from warehouse.findings import replace_findings
@@ -103,14 +105,14 @@ def validate(warehouse: Path, run_id: int, kinds: list[str]) -> dict[str, int]:
 
 
 @step
-def normalise(warehouse: Path, sources: list[str], scope: tuple[str, str] | None) -> Prepared:
+def normalise(warehouse: Path, sources: list[str], locality: Locality | None) -> Prepared:
     """Prepare the registry (always whole) and the sources (one locality's records, or all)."""
     with open_warehouse(warehouse) as con:
         loaded = {kind: read_dataset(con, kind).select(DATASETS[kind].columns)
                   for kind in ("registry", *sources)}
     records = {kind: prepare_source(kind, loaded[kind]) for kind in sources}
-    if scope is not None:
-        records = {kind: frame.filter(pl.col(scope[0]) == scope[1])
+    if locality is not None:
+        records = {kind: frame.filter(pl.col(locality.level) == locality.code)
                    for kind, frame in records.items()}
     rows = {kind: loaded[kind].join(records[kind].select("record_id"), on="record_id")
             for kind in sources}
@@ -168,7 +170,7 @@ def find_discrepancies(warehouse: Path, run_id: int, prepared: Prepared,
 @step
 def publish(warehouse: Path, run_id: int, model_json: str | None, prepared: Prepared,
             links: dict[str, Links], findings: dict[str, pl.DataFrame],
-            scope: tuple[str, str] | None) -> SyncSummary:
+            locality: Locality | None) -> SyncSummary:
     """Model, links, findings and queue of this run, all or nothing."""
     with open_warehouse(warehouse) as con, transaction(con):
         if model_json is not None:
@@ -177,22 +179,19 @@ def publish(warehouse: Path, run_id: int, model_json: str | None, prepared: Prep
             places = prepared.records[kind].select("record_id", "province", "commune")
             replace_links(con, run_id=run_id, source=kind,
                           matches=found.matches.join(places, on="record_id", how="left"),
-                          explanations=found.explanations, scope=scope)
+                          explanations=found.explanations, locality=locality)
             replace_findings(con, run_id=run_id, source=kind, findings=findings[kind],
-                             scope=scope)
+                             locality=locality)
         everything = pl.concat(list(findings.values()))
         return sync_queue(con, run_id=run_id, findings=everything, sources=list(findings),
-                          scope=scope)
+                          locality=locality)
 
 
 @step
 def write_report(warehouse: Path, run_id: int) -> Path:
     """The reviewers' report of this run, beside the warehouse."""
-    from popdq.report import report_path
-    from popdq.report import write_report as write
-
     with open_warehouse(warehouse) as con:
-        return write(con, report_path(warehouse, run_id))
+        return render_report(con, report_path(warehouse, run_id))
 
 
 @step
@@ -214,26 +213,21 @@ def nightly(
     `as_of` defaults to the day the run starts (a scheduled run passes none).
     """
     as_of = as_of or dt.date.today()
-    scope = None
-    if locality is not None:
-        try:
-            scope = parse_locality(locality)
-        except ValueError as exc:
-            raise PopdqError(str(exc)) from None
+    place = parse_locality(locality) if locality is not None else None
     run_id = open_run(warehouse, as_of, locality, source)
     timings: dict[str, float] = {}
     try:
         sources = _timed(timings, "check_datasets", lambda: check_datasets(warehouse, source))
         _timed(timings, "validate", lambda: validate(warehouse, run_id, ["registry", *sources]))
-        prepared = _timed(timings, "normalise", lambda: normalise(warehouse, sources, scope))
-        full = scope is None and source is None
+        prepared = _timed(timings, "normalise", lambda: normalise(warehouse, sources, place))
+        full = place is None and source is None
         model_json = _timed(timings, "model", lambda: (
             train_model(prepared) if full else reuse_model(warehouse, sources)))
         links = _timed(timings, "match", lambda: link_records(model_json, prepared))
         findings = _timed(timings, "discrepancies", lambda: find_discrepancies(
             warehouse, run_id, prepared, links, as_of))
         summary = _timed(timings, "publish", lambda: publish(
-            warehouse, run_id, model_json if full else None, prepared, links, findings, scope))
+            warehouse, run_id, model_json if full else None, prepared, links, findings, place))
     except Exception as exc:
         close_run(warehouse, run_id, "failed", timings, str(exc).splitlines()[0])
         raise

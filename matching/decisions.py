@@ -28,15 +28,15 @@ import polars as pl
 from matching.comparisons import Comparison
 from matching.model import Thresholds
 
-MATCHES_SCHEMA = {
-    "source": pl.String,
-    "record_id": pl.String,
-    "person_id": pl.String,
-    "score": pl.Float64,
-    "decision": pl.String,
-    "second_person_id": pl.String,
-    "second_score": pl.Float64,
-    "ambiguous": pl.Boolean,
+MATCHES_SCHEMA: dict[str, pl.DataType] = {
+    "source": pl.String(),
+    "record_id": pl.String(),
+    "person_id": pl.String(),
+    "score": pl.Float64(),
+    "decision": pl.String(),
+    "second_person_id": pl.String(),
+    "second_score": pl.Float64(),
+    "ambiguous": pl.Boolean(),
 }
 """Columns of `Links.matches` (contract §3 plus the runner-up)."""
 
@@ -100,5 +100,5 @@ def decide(records: pl.Series, ranked: pl.DataFrame, thresholds: Thresholds,
                           .alias("person_id"),
                           pl.lit(source).alias("source"))
             .select(list(MATCHES_SCHEMA))
-            .cast(MATCHES_SCHEMA)  # type: ignore[arg-type]
+            .cast(pl.Schema(MATCHES_SCHEMA))
             .sort("record_id"))

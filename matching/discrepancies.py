@@ -11,29 +11,27 @@ Formatting is never a finding: names are compared on their canonical form
 away), and on the folded key where the source wrote no diacritics.
 """
 
-import csv
 import datetime as dt
-from functools import cache
-from pathlib import Path
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import polars as pl
 
 from matching.dates import normalise_dates
 from matching.localities import normalise_localities
-from warehouse.contract import DISCREPANCY_KINDS
-
-_PRIORITIES = Path(__file__).parent / "data" / "priorities.csv"
-
-ACTIVE_STATUS: dict[str, str] = {"social_insurance": "active", "tax": "active"}
-"""A source's own notion of an active record; health insurance: valid_to ≥ the run date."""
+from popdq.contract import KINDS, dataset
 
 LUNAR_SHIFT_DAYS = (20, 50)
 """Domain §4: a shift of 20–50 days suggests lunar/solar confusion."""
 
-COLUMNS: tuple[str, ...] = (
-    "source", "record_id", "person_id", "criterion", "kind", "field", "source_value",
-    "registry_value", "province", "commune", "detail", "priority", "group_id",
-)
+FINDINGS_SCHEMA: dict[str, pl.DataType] = {
+    "source": pl.String(), "record_id": pl.String(), "person_id": pl.String(),
+    "criterion": pl.String(), "kind": pl.String(), "field": pl.String(),
+    "source_value": pl.String(), "registry_value": pl.String(), "province": pl.String(),
+    "commune": pl.String(), "detail": pl.String(), "priority": pl.Int32(),
+    "group_id": pl.String(),
+}
+"""One finding (contract §3 discrepancy plus priority and duplicate group), as returned."""
 
 _VALIDATION_DETAIL = {
     "empty": "{field} is empty",
@@ -52,11 +50,25 @@ _VALIDATION_DETAIL = {
 }
 
 
-@cache
-def priorities() -> dict[str, int]:
-    """Kind → priority (lower is more urgent), from data/priorities.csv."""
-    with _PRIORITIES.open(encoding="utf-8", newline="") as f:
-        return {row["kind"]: int(row["priority"]) for row in csv.DictReader(f)}
+_CRITERION = {name: kind.criterion for name, kind in KINDS.items()}
+_PRIORITY = {name: kind.priority for name, kind in KINDS.items()}
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What every rule may read: one source's rows, links and validation failures."""
+
+    source: str
+    rows: pl.DataFrame
+    """The contract columns as loaded (one locality's records, or all)."""
+    matches: pl.DataFrame
+    linked: pl.DataFrame
+    """Records linked with decision `match`, beside their registry person (`reg_*`)."""
+    place: pl.DataFrame
+    """The records' normalised province and commune codes."""
+    failures: pl.DataFrame
+    """Validation failures of these records (record_key, kind, field, reason)."""
+    as_of: dt.date
 
 
 def find_discrepancies(
@@ -90,20 +102,10 @@ def find_discrepancies(
         .join(rows.select("record_id", *_raw(rows)), on="record_id")
         .join(_registry_side(registry, registry_rows), on="person_id")
     )
-    parts = [
-        _from_validation(failures.join(scope, left_on="record_key", right_on="record_id"),
-                         rows),
-        _not_in_registry(matches, rows),
-        _ambiguous(matches),
-        _names(linked),
-        _birth_dates(linked),
-        _sexes(linked),
-        _identifiers(linked),
-        _deceased_active(source, linked, as_of),
-        _outdated_localities(place, linked),
-        _duplicates(matches),
-    ]
-    found = pl.concat([p.select(_PART_COLUMNS) for p in parts], how="vertical")
+    given = Inputs(source, rows, matches, linked, place,
+                   failures.join(scope, left_on="record_key", right_on="record_id"), as_of)
+    found = pl.concat([rule.find(given).select(_PART_COLUMNS) for rule in RULES],
+                      how="vertical")
     person = matches.select("record_id", pl.col("person_id").alias("_linked"),
                             pl.col("decision"))
     where = place.select("record_id", pl.col("locality_province").alias("province"),
@@ -115,11 +117,10 @@ def find_discrepancies(
             pl.lit(source).alias("source"),
             pl.coalesce("person_id", pl.when(pl.col("decision") == "match")
                         .then(pl.col("_linked"))).alias("person_id"),
-            pl.col("kind").replace_strict(DISCREPANCY_KINDS).alias("criterion"),
-            pl.col("kind").replace_strict(priorities(), return_dtype=pl.Int32)
-            .alias("priority"),
+            pl.col("kind").replace_strict(_CRITERION).alias("criterion"),
+            pl.col("kind").replace_strict(_PRIORITY, return_dtype=pl.Int32).alias("priority"),
         )
-        .select(COLUMNS)
+        .select(list(FINDINGS_SCHEMA))
         .unique(subset=["record_id", "kind", "field"], keep="first", maintain_order=True)
         .sort("record_id", "kind", "field")
     )
@@ -133,14 +134,15 @@ def _empty() -> pl.DataFrame:
     return pl.DataFrame(schema=dict.fromkeys(_PART_COLUMNS, pl.String))
 
 
-def _part(frame: pl.DataFrame, kind: str, field: str, source_value: pl.Expr,
-          registry_value: pl.Expr, detail: pl.Expr, person: pl.Expr | None = None,
+def _part(frame: pl.DataFrame, kind: str, source_value: pl.Expr, registry_value: pl.Expr,
+          detail: pl.Expr, *, field: str | None = None, person: pl.Expr | None = None,
           group: pl.Expr | None = None) -> pl.DataFrame:
+    """Findings of one kind, reported on `field` (default: the kind's field in the contract)."""
     return frame.select(
         pl.col("record_id"),
         (person if person is not None else pl.lit(None, dtype=pl.String)).alias("person_id"),
         pl.lit(kind).alias("kind"),
-        pl.lit(field).alias("field"),
+        pl.lit(field or KINDS[kind].field).alias("field"),
         source_value.cast(pl.String).alias("source_value"),
         registry_value.cast(pl.String).alias("registry_value"),
         detail.alias("detail"),
@@ -165,8 +167,9 @@ def _registry_side(registry: pl.DataFrame, registry_rows: pl.DataFrame) -> pl.Da
     return prepared.join(raw, on="person_id", how="left")
 
 
-def _from_validation(failures: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
+def _from_validation(given: Inputs) -> pl.DataFrame:
     """invalid_format, missing_field and id_inconsistent: the suites found them row by row."""
+    failures, rows = given.failures, given.rows
     if failures.is_empty():
         return _empty()
     values = rows.unpivot(index="record_id", variable_name="field", value_name="source_value")
@@ -184,23 +187,23 @@ def _from_validation(failures: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame
     )
 
 
-def _not_in_registry(matches: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
-    nobody = matches.filter(pl.col("decision") == "none").join(
-        rows.select("record_id", "full_name"), on="record_id", how="left")
-    return _part(nobody, "not_in_registry", "person_id", pl.col("full_name"),
+def _not_in_registry(given: Inputs) -> pl.DataFrame:
+    nobody = given.matches.filter(pl.col("decision") == "none").join(
+        given.rows.select("record_id", "full_name"), on="record_id", how="left")
+    return _part(nobody, "not_in_registry", pl.col("full_name"),
                  pl.lit(None), pl.lit("no registry person matches this record"))
 
 
-def _ambiguous(matches: pl.DataFrame) -> pl.DataFrame:
-    close = matches.filter(pl.col("ambiguous"))
-    return _part(close, "ambiguous_match", "person_id", pl.col("person_id"),
+def _ambiguous(given: Inputs) -> pl.DataFrame:
+    close = given.matches.filter(pl.col("ambiguous"))
+    return _part(close, "ambiguous_match", pl.col("person_id"),
                  pl.col("second_person_id"),
                  pl.format("two registry persons fit about equally well (scores {} and {})",
                            pl.col("score").round(3), pl.col("second_score").round(3)),
                  person=pl.col("person_id"))
 
 
-def _names(linked: pl.DataFrame) -> pl.DataFrame:
+def _names(given: Inputs) -> pl.DataFrame:
     """Substantive name differences: canonical forms differ, or folded keys where the
     source has no diacritics at all (then accents cannot be judged, letters can)."""
     plain = pl.col("plain").fill_null(False)
@@ -208,7 +211,7 @@ def _names(linked: pl.DataFrame) -> pl.DataFrame:
         pl.when(plain).then(pl.col("name_key") != pl.col("reg_name_key"))
         .otherwise(pl.col("name") != pl.col("reg_name"))
     ).fill_null(False)
-    found = linked.filter(differs & pl.col("name").is_not_null())
+    found = given.linked.filter(differs & pl.col("name").is_not_null())
     detail = (
         pl.when(pl.col("name_key").str.split(" ").list.sort()
                 == pl.col("reg_name_key").str.split(" ").list.sort())
@@ -217,11 +220,11 @@ def _names(linked: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("same letters, different accents or tone marks"))
         .otherwise(pl.lit("name differs from the registry"))
     )
-    return _part(found, "name_mismatch", "full_name", pl.col("src_full_name"),
+    return _part(found, "name_mismatch", pl.col("src_full_name"),
                  pl.col("regraw_full_name"), detail)
 
 
-def _birth_dates(linked: pl.DataFrame) -> pl.DataFrame:
+def _birth_dates(given: Inputs) -> pl.DataFrame:
     """Compare at the precision both sides have (domain §4); explain the likely cause."""
     year, month, day = (pl.col(f"dob_{p}") for p in ("year", "month", "day"))
     r_year, r_month, r_day = (pl.col(f"reg_dob_{p}") for p in ("year", "month", "day"))
@@ -243,77 +246,106 @@ def _birth_dates(linked: pl.DataFrame) -> pl.DataFrame:
                         days_apart))
         .otherwise(pl.lit("birth date differs from the registry"))
     )
-    return _part(linked.filter(differs), "dob_mismatch", "date_of_birth",
-                 pl.col("src_date_of_birth"), pl.col("regraw_date_of_birth"), detail)
+    return _part(given.linked.filter(differs), "dob_mismatch", pl.col("src_date_of_birth"),
+                 pl.col("regraw_date_of_birth"), detail)
 
 
-def _sexes(linked: pl.DataFrame) -> pl.DataFrame:
-    if "src_sex" not in linked.columns:  # tax records carry no sex
+def _sexes(given: Inputs) -> pl.DataFrame:
+    if "src_sex" not in given.linked.columns:  # tax records carry no sex
         return _empty()
-    found = linked.filter((pl.col("sex") != pl.col("reg_sex")).fill_null(False))
-    return _part(found, "sex_mismatch", "sex", pl.col("src_sex"), pl.col("regraw_sex"),
+    found = given.linked.filter((pl.col("sex") != pl.col("reg_sex")).fill_null(False))
+    return _part(found, "sex_mismatch", pl.col("src_sex"), pl.col("regraw_sex"),
                  pl.format("sex {} in the source, {} in the registry", "sex", "reg_sex"))
 
 
-def _identifiers(linked: pl.DataFrame) -> pl.DataFrame:
+def _identifiers(given: Inputs) -> pl.DataFrame:
     """A 12-digit ID that is not the person's; a 9-digit one: stale, and wrong if not theirs."""
+    linked = given.linked
     other = linked.filter((pl.col("id_personal") != pl.col("person_id")).fill_null(False))
     wrong_old = linked.filter(
         (pl.col("id_old") != pl.col("reg_id_old")).fill_null(False))
     stale = linked.filter(pl.col("id_old").is_not_null())
     return pl.concat([
-        _part(other, "id_mismatch", "id_number", pl.col("src_id_number"), pl.col("person_id"),
+        _part(other, "id_mismatch", pl.col("src_id_number"), pl.col("person_id"),
               pl.lit("the ID number is another person's or mistyped")),
-        _part(wrong_old, "id_mismatch", "id_number", pl.col("src_id_number"),
+        _part(wrong_old, "id_mismatch", pl.col("src_id_number"),
               pl.col("regraw_old_id_number"),
               pl.lit("the old ID number is not the one the registry holds")),
-        _part(stale, "stale_id", "id_number", pl.col("src_id_number"), pl.col("person_id"),
+        _part(stale, "stale_id", pl.col("src_id_number"), pl.col("person_id"),
               pl.lit("an old 9-digit ID: use the 12-digit personal ID")),
     ])
 
 
-def _deceased_active(source: str, linked: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
-    deceased = linked.filter(pl.col("regraw_status") == "deceased")
-    if source in ACTIVE_STATUS:
-        active = deceased.filter(pl.col("src_status") == ACTIVE_STATUS[source])
-        field, value = "status", pl.col("src_status")
+def _deceased_active(given: Inputs) -> pl.DataFrame:
+    """The dataset's own notion of active (contract): a status value, or a date not passed."""
+    deceased = given.linked.filter(pl.col("regraw_status") == "deceased")
+    active = dataset(given.source).active
+    value = pl.col(f"src_{active.column}")
+    if active.value is not None:
+        still = deceased.filter(value == active.value)
     else:
-        valid_to = normalise_dates(deceased.select("record_id", "src_valid_to"), "src_valid_to",
-                                   "vt_", jan_first_is_placeholder=False)
-        active = deceased.join(valid_to, on="record_id").filter(
-            (pl.col("vt_date") >= as_of).fill_null(False))
-        field, value = "valid_to", pl.col("src_valid_to")
-    return _part(active, "deceased_active", field, value, pl.col("regraw_date_of_death"),
+        until = normalise_dates(deceased.select("record_id", value), f"src_{active.column}",
+                                "until_", jan_first_is_placeholder=False)
+        still = deceased.join(until, on="record_id").filter(
+            (pl.col("until_date") >= given.as_of).fill_null(False))
+    return _part(still, "deceased_active", value, pl.col("regraw_date_of_death"),
                  pl.format("the person died on {} and the record is still active",
-                           pl.col("regraw_date_of_death").fill_null("an unknown date")))
+                           pl.col("regraw_date_of_death").fill_null("an unknown date")),
+                 field=active.column)
 
 
-def _outdated_localities(place: pl.DataFrame, linked: pl.DataFrame) -> pl.DataFrame:
+def _outdated_localities(given: Inputs) -> pl.DataFrame:
     """Pre-2025 codes, with the current value to use."""
+    place = given.place
     old_province = place.filter(pl.col("province_code_status") == "outdated")
-    parts = [_part(old_province, "outdated_locality", "province_code",
+    parts = [_part(old_province, "outdated_locality",
                    pl.col("province_code"), pl.col("province_code_current"),
-                   pl.format("pre-2025 province code: use {}", "province_code_current"))]
+                   pl.format("pre-2025 province code: use {}", "province_code_current"),
+                   field="province_code")]
     if "commune_code_status" in place.columns:
         old_commune = place.filter(pl.col("commune_code_status") == "not_current").join(
-            linked.select("record_id", "reg_commune"), on="record_id", how="left")
+            given.linked.select("record_id", "reg_commune"), on="record_id", how="left")
         parts.append(_part(
-            old_commune, "outdated_locality", "commune_code", pl.col("commune_code"),
+            old_commune, "outdated_locality", pl.col("commune_code"),
             pl.col("reg_commune"),
             pl.when(pl.col("reg_commune").is_not_null())
             .then(pl.format("not a 2025 commune code: the registry has {}", "reg_commune"))
-            .otherwise(pl.lit("not a 2025 commune code"))))
+            .otherwise(pl.lit("not a 2025 commune code")),
+            field="commune_code"))
     return pl.concat(parts)
 
 
-def _duplicates(matches: pl.DataFrame) -> pl.DataFrame:
+def _duplicates(given: Inputs) -> pl.DataFrame:
     """Several records of one source linked to one person: every record, one group id."""
-    linked = matches.filter(pl.col("decision") == "match")
+    linked = given.matches.filter(pl.col("decision") == "match")
     groups = linked.with_columns(
         pl.len().over("person_id").alias("size"),
         pl.col("record_id").min().over("person_id").alias("group"),
     ).filter(pl.col("size") > 1)
-    return _part(groups, "duplicate_in_source", "record_id", pl.col("record_id"),
+    return _part(groups, "duplicate_in_source", pl.col("record_id"),
                  pl.lit(None), pl.format("{} records of this source belong to one person",
                                          "size"),
                  person=pl.col("person_id"), group=pl.col("group"))
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A discrepancy rule and the kinds it can raise."""
+
+    kinds: tuple[str, ...]
+    find: Callable[[Inputs], pl.DataFrame]
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(("invalid_format", "missing_field", "id_inconsistent"), _from_validation),
+    Rule(("not_in_registry",), _not_in_registry),
+    Rule(("ambiguous_match",), _ambiguous),
+    Rule(("name_mismatch",), _names),
+    Rule(("dob_mismatch",), _birth_dates),
+    Rule(("sex_mismatch",), _sexes),
+    Rule(("id_mismatch", "stale_id"), _identifiers),
+    Rule(("deceased_active",), _deceased_active),
+    Rule(("outdated_locality",), _outdated_localities),
+    Rule(("duplicate_in_source",), _duplicates),
+)
+"""Every rule, in the order its findings are gathered; together they raise every kind."""

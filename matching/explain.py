@@ -12,13 +12,13 @@ import polars as pl
 
 from matching.comparisons import Comparison
 
-EXPLANATIONS_SCHEMA = {
-    "source": pl.String,
-    "record_id": pl.String,
-    "person_id": pl.String,
-    "comparison": pl.String,
-    "level": pl.String,
-    "weight": pl.Float64,
+EXPLANATIONS_SCHEMA: dict[str, pl.DataType] = {
+    "source": pl.String(),
+    "record_id": pl.String(),
+    "person_id": pl.String(),
+    "comparison": pl.String(),
+    "level": pl.String(),
+    "weight": pl.Float64(),
 }
 """Columns of `Links.explanations`."""
 
@@ -38,5 +38,5 @@ def explain(chosen: pl.DataFrame, comparisons: Sequence[Comparison], prior_weigh
         parts.append(chosen.select(*ids, pl.lit(comparison.name).alias("comparison"),
                                    label.alias("level"),
                                    pl.col(f"w_{comparison.name}").alias("weight")))
-    return (pl.concat(parts).cast(EXPLANATIONS_SCHEMA)  # type: ignore[arg-type]
+    return (pl.concat(parts).cast(pl.Schema(EXPLANATIONS_SCHEMA))
             .sort("record_id", maintain_order=True))

@@ -38,7 +38,7 @@ record's own (`id_inconsistent` in contract §3).
 
 import polars as pl
 
-from matching.localities import Divisions, load_divisions
+from popdq.divisions import Divisions, load_divisions
 
 FIELD_KINDS: dict[str, tuple[str, ...]] = {
     "person_id": ("personal_id",),

@@ -1,9 +1,7 @@
 """Province and commune codes against a versioned table of administrative divisions.
 
-The divisions are data, not code: `data/divisions/<version>/` holds
-`provinces.csv`, `communes.csv` and `province_mapping.csv` (every code that
-was ever valid → its code in these divisions). The newest folder is the
-default; the next merger is a new folder (see `data/README.md`).
+The divisions are a versioned code table (`popdq.divisions`): the newest
+version is the default.
 
 `normalise_provinces(df, column)` keeps `column` and adds (prefix `<column>_`):
 
@@ -35,59 +33,14 @@ else the province's current code), `locality_commune` and
 one the province code now means).
 """
 
-from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
-
 import polars as pl
 
-DIVISIONS_DIR = Path(__file__).parent / "data" / "divisions"
+from popdq.divisions import Divisions, load_divisions
 
 PROVINCE_COLUMNS: tuple[str, ...] = ("code", "padded", "status", "current", "ambiguous")
 COMMUNE_COLUMNS: tuple[str, ...] = ("code", "padded", "status", "current", "province")
 LOCALITY_COLUMNS: tuple[str, ...] = ("province", "commune", "conflict")
 """The columns each function adds (after its prefix), in order."""
-
-
-@dataclass(frozen=True)
-class Divisions:
-    """One version of the division tables, all columns text."""
-
-    version: str
-    provinces: pl.DataFrame
-    communes: pl.DataFrame
-    province_mapping: pl.DataFrame
-
-    @property
-    def province_codes(self) -> list[str]:
-        """The current province codes."""
-        return self.provinces.get_column("province_code").to_list()
-
-    @property
-    def old_province_codes(self) -> dict[str, str]:
-        """Every code in the mapping (pre-2025 included) → its current code."""
-        return dict(self.province_mapping.select("old_code", "new_code").iter_rows())
-
-
-def available_versions() -> list[str]:
-    """Division versions shipped with the package, oldest first."""
-    return sorted(p.name for p in DIVISIONS_DIR.iterdir() if (p / "provinces.csv").is_file())
-
-
-@cache
-def load_divisions(version: str | None = None) -> Divisions:
-    """The division tables of `version` (default: the newest)."""
-    versions = available_versions()
-    chosen = version or versions[-1]
-    if chosen not in versions:
-        raise ValueError(f"unknown division version {chosen!r} (have: {', '.join(versions)})")
-    folder = DIVISIONS_DIR / chosen
-
-    def read(name: str) -> pl.DataFrame:
-        return pl.read_csv(folder / name, infer_schema=False)
-
-    return Divisions(chosen, read("provinces.csv"), read("communes.csv"),
-                     read("province_mapping.csv"))
 
 
 def _padded_code(column: str, width: int) -> tuple[pl.Expr, pl.Expr]:
@@ -169,18 +122,4 @@ def normalise_localities(
         pl.coalesce(commune_province, province).alias(f"{prefix}province"),
         commune.alias(f"{prefix}commune"),
         (commune_province != province).fill_null(False).alias(f"{prefix}conflict"),
-    )
-
-
-def parse_locality(code: str, divisions: Divisions | None = None) -> tuple[str, str]:
-    """An operator's `--locality`: ("province", code) or ("commune", code) of the current
-    divisions; ValueError for anything else, before the code reaches a query."""
-    divisions = divisions or load_divisions()
-    if code in divisions.province_codes:
-        return "province", code
-    if len(code) == 5 and code in set(divisions.communes.get_column("commune_code").to_list()):
-        return "commune", code
-    raise ValueError(
-        f"unknown locality {code!r}: expected a 2-digit province or 5-digit commune code "
-        f"of the {divisions.version} divisions"
     )

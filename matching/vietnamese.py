@@ -34,13 +34,7 @@ from matching.identifiers import normalise_identifiers
 from matching.localities import normalise_localities
 from matching.names import compound_family_names, normalise_names
 from matching.sex import normalise_sex
-
-CODE_COLUMNS: dict[str, str] = {
-    "social_insurance": "bhxh_code",
-    "tax": "tax_code",
-    "health_insurance": "card_number",
-}
-"""Each source's key column (contract §1): it may hold the person's 12-digit ID."""
+from popdq.contract import dataset
 
 _ID_SOURCES = {"id": "id_personal", "code": "id_code"}
 """Where a row's personal IDs are: its id_number, its key column (sources only)."""
@@ -250,10 +244,9 @@ def prepare_registry(registry: pl.DataFrame) -> pl.DataFrame:
 
 def prepare_source(kind: str, records: pl.DataFrame) -> pl.DataFrame:
     """A source extract (contract columns, text) → one row per record_id, comparison columns."""
-    if kind not in CODE_COLUMNS:
-        known = ", ".join(CODE_COLUMNS)
-        raise ValueError(f"unknown source kind {kind!r} (expected one of: {known})")
-    code = CODE_COLUMNS[kind]
+    code = dataset(kind).code  # the source's key code: it may hold the person's 12-digit ID
+    if code is None:
+        raise ValueError(f"{kind} is not a source extract")
     frame = records.select(
         _text(records, c) for c in ("record_id", code, "full_name", "date_of_birth", "sex",
                                     "id_number", "province_code", "commune_code")

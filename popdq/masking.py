@@ -1,8 +1,6 @@
 """Masking personal data for screens and reports (Decree 13/2023): shown by default."""
 
-ID_FIELDS = frozenset({"person_id", "id_number", "old_id_number", "bhxh_code", "tax_code",
-                       "card_number", "household_id"})
-"""Fields whose values identify a person by number."""
+from popdq.contract import MASKED_FIELDS
 
 _KEEP_START, _KEEP_END = 3, 2
 
@@ -17,4 +15,4 @@ def mask_id(value: str | None) -> str | None:
 
 def mask_value(field: str, value: str | None) -> str | None:
     """Mask a value when its field is an identifier; other values are shown as they are."""
-    return mask_id(value) if field in ID_FIELDS else value
+    return mask_id(value) if field in MASKED_FIELDS else value

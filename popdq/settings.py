@@ -1,9 +1,4 @@
-"""Where popdq keeps its state, and the environment Prefect must run in.
-
-Prefect reads its settings from the environment when it is first imported, so
-`configure_prefect` must run before any `import prefect`: `flows/__init__.py`
-calls it.
-"""
+"""Where popdq keeps its state: the warehouse by default, and its own state directory."""
 
 import os
 from pathlib import Path
@@ -18,26 +13,3 @@ def state_dir() -> Path:
         return Path(home)
     xdg = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(xdg) / "popdq"
-
-
-def configure_prefect() -> None:
-    """No network, no telemetry, Prefect's files under popdq's state directory.
-
-    Values already in the environment win, so an operator can point popdq at a
-    real Prefect server with PREFECT_API_URL.
-    """
-    defaults = {
-        "PREFECT_HOME": str(state_dir() / "prefect"),
-        "DO_NOT_TRACK": "1",
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_SERVER_ALLOW_EPHEMERAL_MODE": "true",
-        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
-        # Failures reach the steward as popdq's one line and the run record; Prefect's
-        # own tracebacks only with POPDQ_DEBUG=1.
-        "PREFECT_LOGGING_LEVEL": "DEBUG" if os.environ.get("POPDQ_DEBUG") else "CRITICAL",
-        "PREFECT_LOGGING_TO_API_ENABLED": "false",
-    }
-    for name, value in defaults.items():
-        os.environ.setdefault(name, value)
-    # Prefect creates its home without parents and fails on a fresh machine.
-    Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -1,10 +1,15 @@
 """Text views of queue items for the terminal; identifiers masked unless asked otherwise."""
 
-from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from popdq.masking import mask_value
+from warehouse.datasets import LoadSummary
+from warehouse.readers import RULES
+
+if TYPE_CHECKING:
+    from popdq.commands import ItemView
 
 LIST_COLUMNS = ("item_id", "priority", "status", "kind", "source", "record_id", "field",
                 "locality", "assignee", "detail")
@@ -19,21 +24,26 @@ def render_list(items: pl.DataFrame) -> str:
     return _table(list(LIST_COLUMNS), rows)
 
 
-def render_item(
-    item: Mapping[str, object],
-    record: Mapping[str, str | None],
-    person: Mapping[str, str | None],
-    explanation: pl.DataFrame,
-    audit: pl.DataFrame,
-    flagged: set[str],
-    *,
-    unmask: bool = False,
-) -> str:
+def render_load(summary: LoadSummary) -> str:
+    """rows read = loaded + quarantined, then the quarantined line numbers per rule."""
+    lines = [f"{summary.dataset}: {summary.rows_read:,} rows read = {summary.rows_loaded:,}"
+             f" loaded + {summary.rows_quarantined:,} quarantined ({summary.file_name},"
+             f" load {summary.load_id})"]
+    for rule, where in summary.quarantined_lines.items():
+        shown = ", ".join(map(str, where[:5])) + (", …" if len(where) > 5 else "")
+        lines.append(f"  quarantined {len(where):,}: {RULES[rule]}"
+                     f" (line{'s' * (len(where) > 1)} {shown})")
+    return "\n".join(lines)
+
+
+def render_item(view: "ItemView", *, unmask: bool = False) -> str:
     """The source record beside the registry person, then why they were linked.
 
     Fields with a finding are marked ≠; other literal differences (date formats,
     Nam/M) are formatting and left unmarked.
     """
+    item, record, person = view.item, view.record, view.person
+    explanation, audit, flagged = view.explanation, view.audit, view.flagged
     def show(field: str, value: str | None) -> str:
         return "" if value is None else (value if unmask else mask_value(field, value) or "")
 

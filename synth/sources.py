@@ -16,11 +16,11 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from popdq.contract import SOURCE_KINDS
 from synth.dates import REFERENCE_DAY, day_number, iso
 from synth.identifiers import BHYT_GROUPS, BHYT_LEVELS, bhyt_groups
 from synth.noise import pick, zfill
 from synth.rates import Rates
-from warehouse.contract import SOURCE_KINDS
 
 Index = npt.NDArray[np.int64]
 Mask = npt.NDArray[np.bool_]

@@ -1,5 +1,5 @@
 """Reference tables the world is drawn from: the data files under synth/data and
-the 2025 administrative divisions shipped with `matching`.
+the 2025 administrative divisions of `popdq.divisions`.
 
 Files are read with the csv module (they are small) and turned into numpy
 arrays in file order, so draws never depend on dict or set ordering.
@@ -8,15 +8,16 @@ arrays in file order, so draws never depend on dict or set ordering.
 import csv
 from dataclasses import dataclass
 from functools import cache
-from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
+from popdq.divisions import division_file
+
 DATA_DIR = Path(__file__).parent / "data"
 DIVISIONS_VERSION = "2025-07-01"
-"""The division tables in matching/data/divisions/ that the world lives in."""
+"""The version of `popdq.divisions` that the world lives in."""
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
@@ -48,10 +49,9 @@ class Divisions:
 @cache
 def divisions() -> Divisions:
     """The division tables of DIVISIONS_VERSION."""
-    base = files("matching").joinpath("data", "divisions", DIVISIONS_VERSION)
-    provinces = read_rows(Path(str(base.joinpath("provinces.csv"))))
-    communes = read_rows(Path(str(base.joinpath("communes.csv"))))
-    mapping = read_rows(Path(str(base.joinpath("province_mapping.csv"))))
+    provinces = read_rows(division_file("provinces.csv", DIVISIONS_VERSION))
+    communes = read_rows(division_file("communes.csv", DIVISIONS_VERSION))
+    mapping = read_rows(division_file("province_mapping.csv", DIVISIONS_VERSION))
     provinces.sort(key=lambda r: r["province_code"])
     communes.sort(key=lambda r: r["commune_code"])
     mapping.sort(key=lambda r: r["old_code"])

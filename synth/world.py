@@ -8,6 +8,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from popdq.contract import DATASETS, TRUTH_COLUMNS
 from synth import noise, sources, truth
 from synth.dates import REFERENCE_DAY, age_at, day_number, iso, ymd
 from synth.identifiers import PersonIds, assign_ids
@@ -16,7 +17,6 @@ from synth.people import ROLE_NAMES, People, generate_people
 from synth.rates import RATES, Rates
 from synth.streams import stream
 from synth.tables import Divisions, divisions
-from warehouse.contract import DATASETS, TRUTH_COLUMNS
 
 Index = npt.NDArray[np.int64]
 Mask = npt.NDArray[np.bool_]

@@ -1,9 +1,9 @@
 """Regenerate the 2025 division tables from the `vietnam-provinces` package.
 
 The product reads the CSV files, never the package: a future merger is then a
-new dated folder under matching/data/divisions/, reviewed like any data change.
+new dated folder under popdq/data/divisions/, reviewed like any data change.
 
-    .venv/bin/python tools/export_divisions.py matching/data/divisions/2025-07-01
+    .venv/bin/python tools/export_divisions.py popdq/data/divisions/2025-07-01
 """
 
 import csv

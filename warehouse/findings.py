@@ -3,10 +3,11 @@
 import duckdb
 import polars as pl
 
-from warehouse.datasets import table_for
+from popdq.contract import dataset
+from popdq.localities import Locality
 from warehouse.db import registered, transaction
-from warehouse.linkage import scope_condition
-from warehouse.queue import FINDING_SCHEMA
+from warehouse.linkage import replaced_rows
+from warehouse.tables import FINDINGS, conform
 
 DISCREPANCY_COLUMNS = ("source", "record_id", "person_id", "criterion", "kind", "field",
                        "source_value", "registry_value", "locality", "detail")
@@ -19,19 +20,19 @@ def replace_findings(
     run_id: int,
     source: str,
     findings: pl.DataFrame,
-    scope: tuple[str, str] | None = None,
+    locality: Locality | None = None,
 ) -> None:
     """Make these the current findings of `source` (all of them, or one locality's)."""
-    table_for(source)
-    condition, params = scope_condition(source, scope, "incoming_findings")
-    incoming = findings.select(list(FINDING_SCHEMA))
+    dataset(source)
+    condition, params = replaced_rows(source, locality, "incoming_findings")
+    incoming = conform(findings.with_columns(run_id=run_id), FINDINGS)
     with registered(con, incoming_findings=incoming), transaction(con):
         con.execute(f"DELETE FROM findings WHERE {condition}", params)
-        con.execute("INSERT INTO findings SELECT *, ? FROM incoming_findings", [run_id])
+        con.execute("INSERT INTO findings BY NAME SELECT * FROM incoming_findings")
 
 
 def read_findings(con: duckdb.DuckDBPyConnection, source: str) -> pl.DataFrame:
-    table_for(source)
+    dataset(source)
     return con.sql(
         "SELECT * EXCLUDE (run_id) FROM findings WHERE source = ?"
         " ORDER BY record_id, kind, field", params=[source]).pl()
@@ -42,7 +43,7 @@ def read_discrepancies(
 ) -> pl.DataFrame:
     """Contract §3 discrepancies: one row per finding, in a stable order."""
     if source is not None:
-        table_for(source)
+        dataset(source)
     return con.sql(
         "SELECT source, record_id, person_id, criterion, kind, field, source_value,"
         " registry_value, coalesce(commune, province) AS locality, detail FROM findings"

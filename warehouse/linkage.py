@@ -5,20 +5,17 @@ import datetime as dt
 import duckdb
 import polars as pl
 
+from popdq.contract import dataset
 from popdq.errors import PopdqError
-from warehouse.datasets import table_for
+from popdq.localities import Locality
 from warehouse.db import registered, transaction
-
-MATCH_COLUMNS = ("source", "record_id", "person_id", "score", "decision", "second_person_id",
-                 "second_score", "ambiguous", "province", "commune")
-EXPLANATION_COLUMNS = ("source", "record_id", "person_id", "comparison", "level", "weight")
-SCOPES = {"province": "province", "commune": "commune"}
-"""Locality level → the matches column it filters on (never user text in SQL)."""
+from warehouse.scope import in_locality
+from warehouse.tables import MATCH_EXPLANATIONS, MATCHES, conform
 
 
 def save_model(con: duckdb.DuckDBPyConnection, run_id: int, model_json: str) -> None:
     con.execute(
-        "INSERT INTO link_models VALUES (?, ?, ?)",
+        "INSERT INTO link_models (run_id, model, created_at) VALUES (?, ?, ?)",
         [run_id, model_json, dt.datetime.now(dt.UTC).replace(tzinfo=None)],
     )
 
@@ -40,13 +37,15 @@ def replace_links(
     source: str,
     matches: pl.DataFrame,
     explanations: pl.DataFrame,
-    scope: tuple[str, str] | None = None,
+    locality: Locality | None = None,
 ) -> None:
     """Make these the current links of `source` (all of them, or one locality's)."""
-    table_for(source)  # validates the kind
-    condition, params = scope_condition(source, scope, "incoming_matches")
-    with registered(con, incoming_matches=matches.select(MATCH_COLUMNS),
-                    incoming_explanations=explanations.select(EXPLANATION_COLUMNS)), \
+    dataset(source)  # validates the kind
+    condition, params = replaced_rows(source, locality, "incoming_matches")
+    with registered(con,
+                    incoming_matches=conform(matches.with_columns(run_id=run_id), MATCHES),
+                    incoming_explanations=conform(explanations.with_columns(run_id=run_id),
+                                                  MATCH_EXPLANATIONS)), \
             transaction(con):
         con.execute(
             "DELETE FROM match_explanations WHERE source = ? AND record_id IN"
@@ -54,27 +53,26 @@ def replace_links(
             [source, *params],
         )
         con.execute(f"DELETE FROM matches WHERE {condition}", params)
-        con.execute("INSERT INTO matches SELECT *, ? FROM incoming_matches", [run_id])
-        con.execute("INSERT INTO match_explanations SELECT *, ? FROM incoming_explanations",
-                    [run_id])
+        con.execute("INSERT INTO matches BY NAME SELECT * FROM incoming_matches")
+        con.execute("INSERT INTO match_explanations BY NAME SELECT * FROM incoming_explanations")
 
 
-def scope_condition(
-    source: str, scope: tuple[str, str] | None, incoming: str
+def replaced_rows(
+    source: str, locality: Locality | None, incoming: str
 ) -> tuple[str, list[object]]:
     """SQL condition for the current rows a write replaces: the whole source, or one
     locality's rows plus any row of a record that moved into it (never a duplicate)."""
-    if scope is None:
+    if locality is None:
         return "source = ?", [source]
-    column = SCOPES[scope[0]]
-    return (f"source = ? AND ({column} = ? OR record_id IN (SELECT record_id FROM {incoming}))",
-            [source, scope[1]])
+    condition, params = in_locality(locality)
+    return (f"source = ? AND ({condition} OR record_id IN (SELECT record_id FROM {incoming}))",
+            [source, *params])
 
 
 def read_matches(con: duckdb.DuckDBPyConnection, source: str | None = None) -> pl.DataFrame:
     """Contract §3 matches: one row per source record, in a stable order."""
     if source is not None:
-        table_for(source)
+        dataset(source)
     return con.sql(
         "SELECT source, record_id, person_id, score, decision FROM matches"
         " WHERE ? IS NULL OR source = ? ORDER BY source, record_id",

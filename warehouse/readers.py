@@ -17,12 +17,10 @@ from typing import Any
 
 import polars as pl
 
+from popdq.contract import Dataset
 from popdq.errors import PopdqError
-from warehouse.contract import Dataset
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".xlsx": "xlsx"}
-
-_NOT_UTF8 = "not valid UTF-8 text"
 
 _RawRow = tuple[int, list[str | None], str]
 """(line number, values, raw text of the row) as a reader yields it."""
@@ -32,7 +30,20 @@ _RawRow = tuple[int, list[str | None], str]
 class QuarantinedRow:
     line_number: int
     raw_line: str
+    rule: str
+    """The code of the rule that set the row aside (`RULES`)."""
     reason: str
+    """The same in words, with the row's particulars."""
+
+
+RULES: dict[str, str] = {
+    "empty_row": "empty row",
+    "wrong_width": "wrong number of fields",
+    "not_utf8": "not valid UTF-8 text",
+    "empty_key": "empty key",
+    "duplicate_key": "duplicate key",
+}
+"""Quarantine rule code → what it means, for summaries."""
 
 
 @dataclass(frozen=True)
@@ -81,9 +92,9 @@ def _check_rows(
     first_seen: dict[str, int] = {}
     quarantined: list[QuarantinedRow] = []
     for line_number, values, raw in rows:
-        reason = _row_problem(values, len(header), key_at, dataset.key, first_seen, line_number)
-        if reason:
-            quarantined.append(QuarantinedRow(line_number, raw, reason))
+        problem = _row_problem(values, len(header), key_at, dataset.key, first_seen, line_number)
+        if problem:
+            quarantined.append(QuarantinedRow(line_number, raw, *problem))
             continue
         line_numbers.append(line_number)
         for name in dataset.columns:
@@ -106,7 +117,7 @@ def _check_rows(
 def _refuse_legacy_encoding(file_name: str, quarantined: list[QuarantinedRow],
                            loaded: int) -> None:
     """A file that is mostly not UTF-8 is in another encoding, not a file of bad rows."""
-    undecodable = sum(q.reason == _NOT_UTF8 for q in quarantined)
+    undecodable = sum(q.rule == "not_utf8" for q in quarantined)
     if undecodable and undecodable >= (loaded + len(quarantined)) / 2:
         raise PopdqError(
             f"{file_name}: {undecodable} of {loaded + len(quarantined)} rows are not UTF-8; "
@@ -140,19 +151,19 @@ def _row_problem(
     key: str,
     first_seen: dict[str, int],
     line_number: int,
-) -> str | None:
-    """Why a row cannot be loaded, or None. Records the key's first line as a side effect."""
+) -> tuple[str, str] | None:
+    """(rule, reason) a row cannot be loaded for, or None. Records the key's first line."""
     if all(v is None or v == "" for v in values):
-        return "empty row"
+        return "empty_row", RULES["empty_row"]
     if len(values) != width:
-        return f"expected {width} fields, found {len(values)}"
+        return "wrong_width", f"expected {width} fields, found {len(values)}"
     if any(v is not None and _has_undecodable(v) for v in values):
-        return _NOT_UTF8
+        return "not_utf8", RULES["not_utf8"]
     value = _blank_to_none(values[key_at])
     if value is None:
-        return f"empty {key}"
+        return "empty_key", f"empty {key}"
     if value in first_seen:
-        return f"duplicate {key} (first at line {first_seen[value]})"
+        return "duplicate_key", f"duplicate {key} (first at line {first_seen[value]})"
     first_seen[value] = line_number
     return None
 

@@ -5,19 +5,11 @@ import json
 import duckdb
 import polars as pl
 
+from popdq.contract import CRITERIA, DATASETS, SOURCE_KINDS
 from popdq.errors import PopdqError
-from warehouse.contract import SOURCE_KINDS
-from warehouse.datasets import table_for
-
-SOURCE_TABLES = {kind: table_for(kind) for kind in SOURCE_KINDS}
-"""Source kind → table; both from the contract, never from user input."""
-
-_IN_LOCALITY = "(? IS NULL OR province = ? OR commune = ?)"
-"""Rows of one province or commune, or all rows when the locality parameter is null."""
-
-
-def _locality(locality: str | None) -> list[object]:
-    return [locality, locality, locality]
+from popdq.localities import Locality
+from warehouse.lifecycle import ACTIVE
+from warehouse.scope import in_locality
 
 
 def last_run(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
@@ -42,62 +34,67 @@ def loads(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
         " ORDER BY dataset").pl()
 
 
-def decisions(con: duckdb.DuckDBPyConnection, locality: str | None) -> pl.DataFrame:
+def decisions(con: duckdb.DuckDBPyConnection, locality: Locality | None) -> pl.DataFrame:
+    where, params = in_locality(locality)
     return con.sql(
         "SELECT source, count(*) AS records, count(*) FILTER (decision = 'match') AS linked,"
         " count(*) FILTER (decision = 'review') AS review,"
         " count(*) FILTER (decision = 'none') AS not_linked FROM matches"
-        f" WHERE {_IN_LOCALITY} GROUP BY source ORDER BY source",
-        params=_locality(locality)).pl()
+        f" WHERE {where} GROUP BY source ORDER BY source",
+        params=params).pl()
 
 
-def findings_by_kind(con: duckdb.DuckDBPyConnection, locality: str | None) -> pl.DataFrame:
+def findings_by_kind(con: duckdb.DuckDBPyConnection, locality: Locality | None) -> pl.DataFrame:
+    """Per kind: its criterion and priority, and its count per source (a column each)."""
+    where, params = in_locality(locality)
+    per_source = "".join(f" count(*) FILTER (source = ?) AS {kind}," for kind in SOURCE_KINDS)
     return con.sql(
-        "SELECT criterion, kind, min(priority) AS priority,"
-        " count(*) FILTER (source = 'social_insurance') AS social_insurance,"
-        " count(*) FILTER (source = 'tax') AS tax,"
-        " count(*) FILTER (source = 'health_insurance') AS health_insurance,"
-        f" count(*) AS total FROM findings WHERE {_IN_LOCALITY}"
+        f"SELECT criterion, kind, min(priority) AS priority,{per_source}"
+        f" count(*) AS total FROM findings WHERE {where}"
         " GROUP BY criterion, kind ORDER BY priority, kind",
-        params=_locality(locality)).pl()
+        params=[*SOURCE_KINDS, *params]).pl()
 
 
-def findings_by_province(con: duckdb.DuckDBPyConnection, locality: str | None) -> pl.DataFrame:
+def findings_by_province(con: duckdb.DuckDBPyConnection,
+                         locality: Locality | None) -> pl.DataFrame:
+    """Per province: its count per criterion (a column each), most findings first."""
+    where, params = in_locality(locality)
+    per_criterion = "".join(f" count(*) FILTER (criterion = ?) AS {c}," for c in CRITERIA)
     return con.sql(
-        "SELECT coalesce(province, '—') AS province,"
-        " count(*) FILTER (criterion = 'correct') AS correct,"
-        " count(*) FILTER (criterion = 'sufficient') AS sufficient,"
-        " count(*) FILTER (criterion = 'clean') AS clean,"
-        " count(*) FILTER (criterion = 'alive') AS alive, count(*) AS total"
-        f" FROM findings WHERE {_IN_LOCALITY}"
+        f"SELECT coalesce(province, '—') AS province,{per_criterion} count(*) AS total"
+        f" FROM findings WHERE {where}"
         " GROUP BY ALL ORDER BY total DESC, province",
-        params=_locality(locality)).pl()
+        params=[*CRITERIA, *params]).pl()
 
 
-def queue_status(con: duckdb.DuckDBPyConnection, locality: str | None) -> pl.DataFrame:
+def queue_status(con: duckdb.DuckDBPyConnection, locality: Locality | None) -> pl.DataFrame:
+    where, params = in_locality(locality)
     return con.sql(
         "SELECT status, count(*) AS items FROM queue_items"
-        f" WHERE {_IN_LOCALITY} GROUP BY status ORDER BY status",
-        params=_locality(locality)).pl()
+        f" WHERE {where} GROUP BY status ORDER BY status",
+        params=params).pl()
 
 
-def top_items(con: duckdb.DuckDBPyConnection, locality: str | None, limit: int) -> pl.DataFrame:
+def top_items(con: duckdb.DuckDBPyConnection, locality: Locality | None,
+              limit: int) -> pl.DataFrame:
     """The most urgent open items, as the queue lists them."""
+    where, params = in_locality(locality)
     return con.sql(
         "SELECT item_id, priority, kind, source, record_id, field, source_value,"
         " registry_value, coalesce(commune, province) AS locality, status, assignee, detail"
-        " FROM queue_items WHERE status IN ('open', 'in_review')"
-        f" AND {_IN_LOCALITY} ORDER BY priority, item_id LIMIT ?",
-        params=[*_locality(locality), limit]).pl()
+        " FROM queue_items WHERE status IN (SELECT unnest(?::VARCHAR[]))"
+        f" AND {where} ORDER BY priority, item_id LIMIT ?",
+        params=[list(ACTIVE), *params, limit]).pl()
 
 
-def source_names(con: duckdb.DuckDBPyConnection, locality: str | None) -> pl.DataFrame:
+def source_names(con: duckdb.DuckDBPyConnection, locality: Locality | None) -> pl.DataFrame:
     """Every source record's name as written (for clean-data figures), with its source."""
+    where, where_params = in_locality(locality, alias="m")
     parts = [
-        f"SELECT '{kind}' AS source, s.full_name FROM {table} s"
-        f" LEFT JOIN matches m ON m.source = '{kind}' AND m.record_id = s.record_id"
-        f" WHERE ? IS NULL OR m.province = ? OR m.commune = ?"
-        for kind, table in SOURCE_TABLES.items()
+        f"SELECT ? AS source, s.full_name FROM {DATASETS[kind].table} s"
+        " LEFT JOIN matches m ON m.source = ? AND m.record_id = s.record_id"
+        f" WHERE {where}"
+        for kind in SOURCE_KINDS
     ]
-    params = [p for _ in parts for p in _locality(locality)]
+    params = [p for kind in SOURCE_KINDS for p in (kind, kind, *where_params)]
     return con.sql(" UNION ALL ".join(parts), params=params).pl()

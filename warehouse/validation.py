@@ -3,8 +3,9 @@
 import duckdb
 import polars as pl
 
-from warehouse.datasets import table_for
+from popdq.contract import dataset as dataset_of
 from warehouse.db import registered, transaction
+from warehouse.tables import VALIDATION_FAILURES, VALIDATION_RESULTS, conform
 
 
 def save_validation(
@@ -17,22 +18,19 @@ def save_validation(
     failures: pl.DataFrame,
 ) -> None:
     """Replace what this run stored for this dataset, in one transaction."""
-    table_for(dataset)  # validates the kind
-    with registered(con, incoming_results=results, incoming_failures=failures), \
-            transaction(con):
+    dataset_of(dataset)  # validates the kind
+    stored = [pl.lit(run_id).alias("run_id"), pl.lit(dataset).alias("dataset"),
+              pl.lit(load_id).alias("load_id")]
+    with registered(
+        con,
+        incoming_results=conform(results.with_columns(stored), VALIDATION_RESULTS),
+        incoming_failures=conform(failures.with_columns(stored[:2]), VALIDATION_FAILURES),
+    ), transaction(con):
         for table in ("validation_results", "validation_failures"):
             con.execute(f"DELETE FROM {table} WHERE run_id = ? AND dataset = ?",
                         [run_id, dataset])
-        con.execute(
-            "INSERT INTO validation_results SELECT ?, ?, ?, expectation, \"column\", field,"
-            " kind, success, element_count, unexpected_count FROM incoming_results",
-            [run_id, dataset, load_id],
-        )
-        con.execute(
-            "INSERT INTO validation_failures SELECT ?, ?, record_key, kind, field,"
-            " expectation, reason FROM incoming_failures",
-            [run_id, dataset],
-        )
+        con.execute("INSERT INTO validation_results BY NAME SELECT * FROM incoming_results")
+        con.execute("INSERT INTO validation_failures BY NAME SELECT * FROM incoming_failures")
 
 
 def validation_failures(con: duckdb.DuckDBPyConnection, run_id: int) -> pl.DataFrame:

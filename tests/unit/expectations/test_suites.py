@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 
 from expectations import build_data_docs, build_suite, checks_for, validate_dataset
-from warehouse.contract import DATASETS, DISCREPANCY_KINDS, SOURCE_KINDS
+from popdq.contract import DATASETS, KINDS, SOURCE_KINDS
 
 
 def frame(kind: str, rows: list[dict[str, str | None]]) -> pl.DataFrame:
@@ -15,7 +15,7 @@ def frame(kind: str, rows: list[dict[str, str | None]]) -> pl.DataFrame:
                         schema={c: pl.String for c in columns})
 
 
-GOOD_TAX = {
+GOOD_TAX: dict[str, str | None] = {
     "record_id": "T0", "tax_code": "0100109106", "full_name": "Nguyễn Văn An",
     "date_of_birth": "02/01/1990", "id_number": "001090123456", "province_code": "01",
     "status": "active",
@@ -64,7 +64,7 @@ def test_each_rule_tags_the_failing_record_with_its_kind_and_field() -> None:
 
 
 def test_sex_and_card_rules_on_health_insurance() -> None:
-    good = {
+    good: dict[str, str | None] = {
         "record_id": "H0", "card_number": "DN4010123456789", "full_name": "Trần Thị Bình",
         "date_of_birth": "06/05/1990", "sex": "Nữ", "id_number": "001190123456",
         "province_code": "01", "commune_code": "00004", "valid_to": "2027-12-31",
@@ -87,7 +87,7 @@ def test_sex_and_card_rules_on_health_insurance() -> None:
 
 
 def test_registry_keys_are_unique_and_divisions_current() -> None:
-    person = {
+    person: dict[str, str | None] = {
         "person_id": "001090123456", "full_name": "Nguyễn Văn An", "date_of_birth": "1990-01-02",
         "sex": "M", "province_code": "01", "commune_code": "00004", "status": "alive",
     }
@@ -109,7 +109,7 @@ def test_every_suite_builds_and_uses_contract_kinds(kind: str) -> None:
     suite = build_suite(kind)
     assert suite.name == f"popdq.{kind}"
     assert len(suite.expectations) == len(checks_for(kind))
-    assert {c.kind for c in checks_for(kind)} - {None} <= set(DISCREPANCY_KINDS)
+    assert {c.kind for c in checks_for(kind)} - {None} <= set(KINDS)
     if kind in SOURCE_KINDS:
         assert {c.field for c in checks_for(kind) if c.kind == "missing_field"} >= {
             "full_name", "date_of_birth", "id_number"}

@@ -1,12 +1,13 @@
 """Discrepancy rules on crafted records linked by hand (the links are not under test)."""
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 
 import polars as pl
 
-from matching.discrepancies import find_discrepancies, priorities
+from matching.discrepancies import RULES, find_discrepancies
 from matching.linker import prepare_registry, prepare_source
-from warehouse.contract import DATASETS, DISCREPANCY_KINDS
+from popdq.contract import DATASETS, KINDS
 
 AS_OF = dt.date(2026, 7, 1)
 AN, BINH, CUONG = "079090123456", "079185654321", "001160111222"
@@ -33,7 +34,7 @@ CARD = {"card_number": "DN4790123456789", "province_code": "79", "commune_code":
         "valid_to": "2027-12-31"}
 
 
-def findings(records: list[dict[str, str | None]], links: dict[str, str | None],
+def findings(records: Sequence[Mapping[str, str | None]], links: Mapping[str, str | None],
              failures: pl.DataFrame | None = None, decision: str = "match") -> set[tuple]:
     rows = frame("health_insurance", [{**CARD, **r} for r in records])
     matches = pl.DataFrame({
@@ -53,7 +54,7 @@ def findings(records: list[dict[str, str | None]], links: dict[str, str | None],
                     "expectation": pl.String, "reason": pl.String}),
         as_of=AS_OF)
     assert out.columns[:6] == ["source", "record_id", "person_id", "criterion", "kind", "field"]
-    assert all(DISCREPANCY_KINDS[k] == c for k, c in out.select("kind", "criterion").rows())
+    assert all(KINDS[k].criterion == c for k, c in out.select("kind", "criterion").rows())
     return {(r["record_id"], r["kind"], r["field"], r["detail"]) for r in out.to_dicts()}
 
 
@@ -143,5 +144,6 @@ def test_review_decisions_are_not_judged_as_links() -> None:
     assert findings([record], {"W1": AN}, decision="review") == set()
 
 
-def test_every_kind_has_a_priority() -> None:
-    assert set(priorities()) == set(DISCREPANCY_KINDS)
+def test_the_rules_raise_exactly_the_contracts_kinds() -> None:
+    raised = [kind for rule in RULES for kind in rule.kinds]
+    assert sorted(raised) == sorted(KINDS)

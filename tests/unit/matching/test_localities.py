@@ -6,23 +6,13 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from matching import localities
 from matching.localities import (
-    load_divisions,
     normalise_communes,
     normalise_localities,
     normalise_provinces,
 )
-
-
-def test_division_table_2025() -> None:
-    """Domain §3: 34 provinces, 3,321 communes, 63 old codes mapped to the new ones."""
-    divisions = load_divisions()
-    assert divisions.version == "2025-07-01"
-    assert divisions.provinces.height == 34
-    assert divisions.communes.height == 3321
-    assert len(divisions.old_province_codes) == 63
-    assert set(divisions.old_province_codes.values()) == set(divisions.province_codes)
+from popdq import divisions
+from popdq.divisions import load_divisions
 
 
 @pytest.mark.parametrize("old, new", [
@@ -106,7 +96,7 @@ def test_record_locality_without_commune() -> None:
 
 def test_next_merger_is_a_new_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A new dated folder becomes the default; the old one stays loadable by name."""
-    current = localities.DIVISIONS_DIR / "2025-07-01"
+    current = divisions.DIVISIONS_DIR / "2025-07-01"
     shutil.copytree(current, tmp_path / "2025-07-01")
     later = tmp_path / "2030-01-01"
     shutil.copytree(current, later)
@@ -120,10 +110,10 @@ def test_next_merger_is_a_new_folder(tmp_path: Path, monkeypatch: pytest.MonkeyP
         for line in mapping.splitlines() if line
     )
     (later / "province_mapping.csv").write_text(mapping + "\n", encoding="utf-8")
-    monkeypatch.setattr(localities, "DIVISIONS_DIR", tmp_path)
+    monkeypatch.setattr(divisions, "DIVISIONS_DIR", tmp_path)
     load_divisions.cache_clear()
     try:
-        assert localities.available_versions() == ["2025-07-01", "2030-01-01"]
+        assert divisions.available_versions() == ["2025-07-01", "2030-01-01"]
         assert provinces(["40"]) == [("79", "outdated", False, False)]
         old = load_divisions("2025-07-01")
         frame = normalise_provinces(pl.DataFrame({"p": ["40"]}), "p", divisions=old)
@@ -132,13 +122,3 @@ def test_next_merger_is_a_new_folder(tmp_path: Path, monkeypatch: pytest.MonkeyP
             load_divisions("1999-01-01")
     finally:
         load_divisions.cache_clear()
-
-
-def test_parse_locality_accepts_current_codes_only() -> None:
-    from matching.localities import parse_locality
-
-    assert parse_locality("79") == ("province", "79")
-    assert parse_locality("00004") == ("commune", "00004")
-    for bad in ("74", "7", "99999", "01; DROP TABLE runs", ""):
-        with pytest.raises(ValueError, match="unknown locality"):
-            parse_locality(bad)

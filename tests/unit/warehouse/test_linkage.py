@@ -2,10 +2,12 @@
 
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 
 from popdq.errors import PopdqError
+from popdq.localities import parse_locality
 from warehouse.db import open_warehouse
 from warehouse.linkage import latest_model, read_matches, replace_links, save_model
 
@@ -35,27 +37,27 @@ def links(rows: list[tuple[str, str | None, str, str]]) -> tuple[pl.DataFrame, p
     return matches, explanations
 
 
-def current(con: object) -> list[tuple[str, str | None, int]]:
-    return con.execute(  # type: ignore[attr-defined, no-any-return]
+def current(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str | None, int]]:
+    return con.execute(
         "SELECT record_id, person_id, run_id FROM matches ORDER BY record_id").fetchall()
 
 
 def test_full_then_locality_rerun_touches_only_that_locality(tmp_path: Path) -> None:
     with open_warehouse(tmp_path / "w.duckdb") as con:
-        m, e = links([("R1", "P1", "79", "26734"), ("R2", "P2", "01", "00004"),
-                      ("R3", None, "79", "26737")])
+        m, e = links([("R1", "P1", "79", "26704"), ("R2", "P2", "01", "00004"),
+                      ("R3", None, "79", "26710")])
         replace_links(con, run_id=1, source="tax", matches=m, explanations=e)
-        m2, e2 = links([("R1", "P9", "79", "26734"), ("R3", "P3", "79", "26737")])
+        m2, e2 = links([("R1", "P9", "79", "26704"), ("R3", "P3", "79", "26710")])
         replace_links(con, run_id=2, source="tax", matches=m2, explanations=e2,
-                      scope=("province", "79"))
+                      locality=parse_locality("79"))
         assert current(con) == [("R1", "P9", 2), ("R2", "P2", 1), ("R3", "P3", 2)]
         assert con.execute("SELECT record_id, person_id, run_id FROM match_explanations"
                            " ORDER BY 1").fetchall() == [("R1", "P9", 2), ("R2", "P2", 1),
                                                          ("R3", "P3", 2)]
         # a record that moved into the commune replaces its old row, never duplicates it
-        m3, e3 = links([("R2", "P2", "79", "26734")])
+        m3, e3 = links([("R2", "P2", "79", "26704")])
         replace_links(con, run_id=3, source="tax", matches=m3, explanations=e3,
-                      scope=("commune", "26734"))
+                      locality=parse_locality("26704"))
         assert current(con) == [("R2", "P2", 3), ("R3", "P3", 2)]
         assert read_matches(con)["record_id"].to_list() == ["R2", "R3"]
 

@@ -7,9 +7,11 @@ import duckdb
 import polars as pl
 import pytest
 
+from matching.discrepancies import FINDINGS_SCHEMA
 from popdq.errors import PopdqError
+from popdq.localities import Locality, parse_locality
 from warehouse.db import open_warehouse
-from warehouse.queue import FINDING_SCHEMA, act_on_items, audit_trail, find_items, sync_queue
+from warehouse.queue import act_on_items, audit_trail, find_items, sync_queue
 
 
 def finding(record_id: str, kind: str = "name_mismatch", value: str = "Nguyen Van A",
@@ -23,7 +25,7 @@ def finding(record_id: str, kind: str = "name_mismatch", value: str = "Nguyen Va
 
 
 def findings(*rows: dict[str, object]) -> pl.DataFrame:
-    return pl.DataFrame(list(rows), schema=FINDING_SCHEMA)
+    return pl.DataFrame(list(rows), schema=FINDINGS_SCHEMA)
 
 
 @pytest.fixture
@@ -46,8 +48,8 @@ def audit_count(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def sync(con: duckdb.DuckDBPyConnection, run_id: int, frame: pl.DataFrame,
-         scope: tuple[str, str] | None = None) -> str:
-    return str(sync_queue(con, run_id=run_id, findings=frame, sources=["tax"], scope=scope))
+         locality: Locality | None = None) -> str:
+    return str(sync_queue(con, run_id=run_id, findings=frame, sources=["tax"], locality=locality))
 
 
 def test_an_unchanged_night_leaves_the_queue_identical(con: duckdb.DuckDBPyConnection) -> None:
@@ -90,7 +92,7 @@ def test_rejected_stays_closed_until_the_values_change(con: duckdb.DuckDBPyConne
 
 def test_a_locality_sync_leaves_other_localities_alone(con: duckdb.DuckDBPyConnection) -> None:
     sync(con, 1, findings(finding("R1", province="79"), finding("R2", province="01")))
-    sync(con, 2, findings(), scope=("province", "79"))
+    sync(con, 2, findings(), locality=parse_locality("79"))
     assert statuses(con) == {"R1": "fixed_at_source", "R2": "open"}
 
 

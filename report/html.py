@@ -9,9 +9,10 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from matching.localities import load_divisions, parse_locality
 from matching.names import normalise_names
-from popdq.errors import PopdqError
+from popdq.contract import CRITERIA
+from popdq.divisions import load_divisions
+from popdq.localities import Locality
 from popdq.masking import mask_value
 from warehouse import reporting
 from warehouse.exports import write_text
@@ -29,20 +30,13 @@ padding:.6rem 1rem;min-width:9rem}.card b{display:block;font-size:1.5rem}
 .correct{color:#9c2b23}.sufficient{color:#8a5a00}.clean{color:#1d5c96}.alive{color:#2d6a3e}
 """
 
-_CRITERIA = {"correct": "đúng — correct", "sufficient": "đủ — sufficient",
-             "clean": "sạch — clean", "alive": "sống — alive"}
 
 
-def render_report(con: duckdb.DuckDBPyConnection, locality: str | None = None) -> str:
+def render_report(con: duckdb.DuckDBPyConnection, locality: Locality | None = None) -> str:
     """The whole report for the newest successful run, or one locality of it."""
-    if locality is not None:
-        try:
-            parse_locality(locality)
-        except ValueError as exc:
-            raise PopdqError(str(exc)) from None
     run = reporting.last_run(con)
     kinds = reporting.findings_by_kind(con, locality)
-    scope = f"locality {escape(locality)}" if locality else "all localities"
+    scope = f"locality {escape(str(locality))}" if locality else "all localities"
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>popdq report — run {run['run_id']}</title><style>{_STYLE}</style></head><body>",
@@ -68,7 +62,8 @@ def render_report(con: duckdb.DuckDBPyConnection, locality: str | None = None) -
     return "\n".join(parts)
 
 
-def write_report(con: duckdb.DuckDBPyConnection, out: Path, locality: str | None = None) -> Path:
+def write_report(con: duckdb.DuckDBPyConnection, out: Path,
+                 locality: Locality | None = None) -> Path:
     return write_text(render_report(con, locality), out)
 
 
@@ -80,8 +75,8 @@ def report_path(warehouse: Path, run_id: int) -> Path:
 def _criteria_cards(kinds: pl.DataFrame) -> str:
     totals = dict(kinds.group_by("criterion").agg(pl.col("total").sum()).iter_rows())
     cards = "".join(
-        f"<div class='card {c}'><b>{totals.get(c, 0):,}</b>{escape(label)}</div>"
-        for c, label in _CRITERIA.items())
+        f"<div class='card {c}'><b>{totals.get(c, 0):,}</b>{escape(f'{vi} — {c}')}</div>"
+        for c, vi in CRITERIA.items())
     return f"<div class='cards'>{cards}</div>"
 
 
@@ -100,7 +95,7 @@ def _writing(names: pl.DataFrame) -> pl.DataFrame:
 
 
 def _named(by_province: pl.DataFrame) -> pl.DataFrame:
-    names = dict(load_divisions().provinces.select("province_code", "name").iter_rows())
+    names = load_divisions().province_names
     return by_province.with_columns(
         pl.col("province").replace_strict(names, default="").alias("name")
     ).select("province", "name", pl.exclude("province", "name"))

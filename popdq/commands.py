@@ -1,0 +1,203 @@
+"""What each `popdq` command does, below the click layer: one function per use case.
+
+The CLI parses, calls one of these and prints what it returns; a future web
+workbench calls the same functions. Slow imports (Prefect, Great
+Expectations, the synthetic world) happen only in the use case that needs them.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from popdq.contract import DATASETS
+from popdq.errors import PopdqError
+from popdq.localities import Locality
+from warehouse.datasets import LoadSummary, dataset_versions, load_file, read_dataset, read_record
+from warehouse.db import open_warehouse
+from warehouse.exports import write_export
+from warehouse.findings import read_discrepancies, read_findings
+from warehouse.linkage import read_explanation, read_matches
+from warehouse.queue import (
+    act_on_items,
+    audit_trail,
+    count_items,
+    find_items,
+    note_unmasked_view,
+    read_item,
+    read_queue,
+)
+
+if TYPE_CHECKING:
+    from expectations import Validation
+    from flows.nightly import Outcome
+
+EXPORTS = {"matches": read_matches, "discrepancies": read_discrepancies, "queue": read_queue}
+"""Export name → the reader of its rows."""
+
+
+def require_warehouse(warehouse: Path) -> None:
+    """Commands that read results must not create an empty warehouse by accident."""
+    if not warehouse.exists():
+        raise PopdqError(f"{warehouse}: no warehouse here (load data first, or pass --warehouse)")
+
+
+def synthesise(persons: int, seed: int, out: Path) -> dict[str, Path]:
+    """Write a synthetic world; returns file name → path."""
+    import synth
+
+    return synth.write_world(synth.generate_world(persons, seed), out)
+
+
+def load(warehouse: Path, kind: str, file: Path, by: str) -> LoadSummary:
+    with open_warehouse(warehouse) as con:
+        return load_file(con, kind, file, loaded_by=by)
+
+
+def run(warehouse: Path, locality: Locality | None, source: str | None,
+        as_of: dt.date) -> "Outcome":
+    """The nightly flow, through Prefect."""
+    from flows.environment import configure_prefect
+
+    require_warehouse(warehouse)
+    configure_prefect()
+    from flows.nightly import nightly
+
+    return nightly(warehouse, as_of, str(locality) if locality else None, source)
+
+
+def serve(warehouse: Path, cron: str) -> None:
+    from flows.environment import configure_prefect
+
+    require_warehouse(warehouse)
+    configure_prefect()
+    from flows.schedule import serve_nightly
+
+    serve_nightly(warehouse, cron)
+
+
+def list_items(warehouse: Path, filters: dict[str, str], locality: Locality | None,
+               limit: int) -> tuple[pl.DataFrame, int]:
+    """The most urgent items a filter matches, and how many it matches in all."""
+    require_warehouse(warehouse)
+    with open_warehouse(warehouse) as con:
+        return (find_items(con, filters, locality, limit=limit),
+                count_items(con, filters, locality))
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """Everything `queue show` puts on screen for one item."""
+
+    item: dict[str, object]
+    record: dict[str, str | None]
+    person: dict[str, str | None]
+    explanation: pl.DataFrame
+    audit: pl.DataFrame
+    flagged: set[str]
+    """Fields of the record with a finding."""
+
+
+def show_item(warehouse: Path, item_id: int, *, unmask: bool, by: str) -> ItemView:
+    """An item beside its record, person, explanation and history; unmasking is audited."""
+    require_warehouse(warehouse)
+    with open_warehouse(warehouse) as con:
+        item = read_item(con, item_id)
+        source, record_id = str(item["source"]), str(item["record_id"])
+        person_id = item["person_id"]
+        found = read_findings(con, source).filter(pl.col("record_id") == record_id)
+        if unmask:
+            note_unmasked_view(con, item_id, actor=by)
+        return ItemView(
+            item=item,
+            record=read_record(con, source, record_id),
+            person=read_record(con, "registry", str(person_id)) if person_id else {},
+            explanation=read_explanation(con, source, record_id),
+            audit=audit_trail(con, item_id),
+            flagged=set(found["field"].to_list()) | {str(item["field"])},
+        )
+
+
+def items_to_act_on(warehouse: Path, verb: str, item_ids: list[int], filters: dict[str, str],
+                    locality: Locality | None) -> list[int]:
+    """The items a reviewer's verb will touch: those named, or every one a filter matches
+    that the verb applies to."""
+    if item_ids and (filters or locality):
+        raise PopdqError("give item ids or filters, not both")
+    if not item_ids and not (filters or locality):
+        raise PopdqError("give item ids, or filters for a bulk action")
+    if item_ids:
+        return item_ids
+    require_warehouse(warehouse)
+    with open_warehouse(warehouse) as con:
+        found = find_items(con, filters, locality, actionable_by=verb)
+    return [int(i) for i in found["item_id"]]
+
+
+def act(warehouse: Path, verb: str, item_ids: list[int], *, by: str, note: str | None,
+        assignee: str | None) -> int:
+    """A reviewer's verb on items, audited; returns how many changed."""
+    require_warehouse(warehouse)
+    with open_warehouse(warehouse) as con:
+        return act_on_items(con, item_ids, verb, actor=by, note=note, assignee=assignee)
+
+
+def export(warehouse: Path, name: str, source: str | None, out: Path) -> int:
+    """Write one export; returns its row count."""
+    require_warehouse(warehouse)
+    with open_warehouse(warehouse) as con:
+        frame = EXPORTS[name](con, source)
+    if frame.is_empty() and name == "matches":
+        raise PopdqError("no matches yet: run `popdq run` first")
+    write_export(frame, out)
+    return frame.height
+
+
+def write_report(warehouse: Path, locality: Locality | None, out: Path) -> Path:
+    from report import write_report as render
+
+    require_warehouse(warehouse)
+    with open_warehouse(warehouse) as con:
+        return render(con, out, locality)
+
+
+def loaded_datasets(warehouse: Path) -> dict[str, pl.DataFrame]:
+    """Every loaded dataset's current version, by kind."""
+    require_warehouse(warehouse)
+    with open_warehouse(warehouse) as con:
+        kinds = [kind for kind, load_id in dataset_versions(con).items() if load_id is not None]
+        frames = {kind: read_dataset(con, kind) for kind in kinds}
+    if not frames:
+        raise PopdqError(f"{warehouse}: nothing loaded yet")
+    return frames
+
+
+def validate(kind: str, rows: pl.DataFrame) -> "Validation":
+    from expectations import validate_dataset
+
+    return validate_dataset(kind, rows)
+
+
+def build_data_docs(frames: dict[str, pl.DataFrame], out: Path) -> Path:
+    from expectations import build_data_docs as build
+
+    return build(frames, out)
+
+
+@dataclass(frozen=True)
+class Demo:
+    files: dict[str, Path]
+    loads: list[LoadSummary]
+    outcome: "Outcome"
+
+
+def demo(persons: int, seed: int, out: Path, warehouse: Path) -> Demo:
+    """A synthetic world, loaded into a fresh demo warehouse and run through the flow."""
+    from warehouse.demo import reset_demo_warehouse
+
+    files = synthesise(persons, seed, out)
+    reset_demo_warehouse(warehouse)
+    loads = [load(warehouse, kind, files[kind], "popdq-demo") for kind in DATASETS]
+    return Demo(files, loads, run(warehouse, None, None, dt.date.today()))

@@ -1,0 +1,9 @@
+"""The reviewers' report: one self-contained HTML file per run, identifiers masked.
+
+One module renders it for both callers: the nightly flow (a report per run,
+beside the warehouse) and `popdq report`.
+"""
+
+from report.html import render_report, report_path, write_report
+
+__all__ = ["render_report", "report_path", "write_report"]

@@ -1,0 +1,61 @@
+"""Every command refuses a locality that is not one, the same way: one line, exit code 2,
+before any flow or query starts, whatever Prefect's logging settings say."""
+
+import os
+import subprocess
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.integration.conftest import POPDQ, popdq
+
+BAD = ("999", "40' OR 1=1", "40'; DROP TABLE registry; --")
+"""The rest of the malformed codes are refused by the same parser: tests/unit/popdq."""
+COMMANDS = (
+    ("run",),
+    ("report", "--out", "report.html"),
+    ("queue", "list"),
+    ("queue", "assign", "--to", "someone", "--yes"),
+    ("queue", "resolve", "--note", "x", "--yes"),
+    ("queue", "reject", "--note", "x", "--yes"),
+    ("queue", "reopen", "--note", "x", "--yes"),
+)
+
+
+@pytest.fixture(scope="module")
+def warehouse(world: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("localities") / "w.duckdb"
+    for name in ("registry", "tax"):
+        assert popdq("load", name, world / f"{name}.csv", "--warehouse", db).returncode == 0
+    return db
+
+
+def runs(db: Path) -> int:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return int(con.execute("SELECT count(*) FROM runs").fetchall()[0][0])
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+@pytest.mark.parametrize("logging", [None, "WARNING"], ids=["default", "PREFECT_LOGGING_LEVEL"])
+def test_a_bad_locality_is_one_line_and_exit_code_2(
+    warehouse: Path, tmp_path: Path, command: tuple[str, ...], logging: str | None,
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_LOGGING_LEVEL"}
+    if logging:
+        env["PREFECT_LOGGING_LEVEL"] = logging
+    for bad in BAD:
+        result = subprocess.run(
+            [str(POPDQ), *command, "--locality", bad, "--warehouse", str(warehouse)],
+            capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120, check=False)
+        assert result.returncode == 2, (bad, result.stderr)
+        assert result.stdout == ""
+        assert result.stderr.count("\n") == 1, result.stderr
+        assert result.stderr.startswith("popdq: ")
+        assert f"unknown locality {bad!r}" in result.stderr
+        assert "Traceback" not in result.stderr
+    assert runs(warehouse) == 0, "no flow started"
+    assert not (tmp_path / "report.html").exists()

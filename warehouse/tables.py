@@ -1,0 +1,88 @@
+"""The schema of every stored table, declared once.
+
+Frames are built to these schemas and written by column name
+(`INSERT … BY NAME`), never by position. Where `matching/` (links,
+explanations, findings) or `expectations/` (validation outcomes) builds the
+frame, the table's schema is that output schema plus what storing adds (the
+run, the record's place). The migrations
+create the tables; a test compares each table's `DESCRIBE` with its schema
+here, so the two cannot drift apart.
+"""
+
+import polars as pl
+
+from expectations.validate import FAILURE_SCHEMA, RESULT_SCHEMA
+from matching.decisions import MATCHES_SCHEMA
+from matching.discrepancies import FINDINGS_SCHEMA
+from matching.explain import EXPLANATIONS_SCHEMA
+from popdq.contract import DATASETS
+
+Schema = dict[str, pl.DataType]
+
+_TEXT, _INT, _BIGINT = pl.String(), pl.Int32(), pl.Int64()
+_RUN = {"run_id": _BIGINT}
+_PLACE = {"province": _TEXT, "commune": _TEXT}
+
+DATASET_TABLES: dict[str, Schema] = {
+    ds.table: {"load_id": _BIGINT, "line_number": _BIGINT, **dict.fromkeys(ds.columns, _TEXT),
+               "extra": _TEXT}
+    for ds in DATASETS.values()
+}
+"""Each dataset's current version: every contract column as text, exactly as read."""
+
+LOAD_LOG: Schema = {
+    "load_id": _BIGINT, "dataset": _TEXT, "file_name": _TEXT, "file_format": _TEXT,
+    "sha256": _TEXT, "rows_read": _BIGINT, "rows_loaded": _BIGINT,
+    "rows_quarantined": _BIGINT, "loaded_at": pl.Datetime("us"), "loaded_by": _TEXT,
+}
+QUARANTINE: Schema = {
+    "load_id": _BIGINT, "dataset": _TEXT, "file_name": _TEXT, "line_number": _BIGINT,
+    "raw_line": _TEXT, "reason": _TEXT, "rule": _TEXT,
+}
+RUNS: Schema = {
+    "run_id": _BIGINT, "as_of": pl.Date(), "locality": _TEXT, "source": _TEXT,
+    "dataset_versions": _TEXT, "status": _TEXT, "started_at": pl.Datetime("us"),
+    "finished_at": pl.Datetime("us"), "timings": _TEXT, "message": _TEXT,
+}
+VALIDATION_RESULTS: Schema = {**_RUN, "dataset": _TEXT, "load_id": _BIGINT, **RESULT_SCHEMA}
+VALIDATION_FAILURES: Schema = {**_RUN, "dataset": _TEXT, **FAILURE_SCHEMA}
+LINK_MODELS: Schema = {"run_id": _BIGINT, "model": _TEXT, "created_at": pl.Datetime("us")}
+MATCHES: Schema = {**MATCHES_SCHEMA, **_PLACE, **_RUN}
+MATCH_EXPLANATIONS: Schema = {**EXPLANATIONS_SCHEMA, **_RUN}
+FINDINGS: Schema = {**FINDINGS_SCHEMA, **_RUN}
+QUEUE_KEY = ("source", "record_id", "kind", "field")
+"""A queue item's stable key: one item per key, for ever."""
+QUEUE_VALUES = ("criterion", "person_id", "source_value", "registry_value", "province",
+                "commune", "detail", "priority", "group_id")
+"""What a night's finding refreshes on its item."""
+QUEUE_ITEMS: Schema = {
+    "item_id": _BIGINT, **{c: FINDINGS_SCHEMA[c] for c in (*QUEUE_KEY, *QUEUE_VALUES)},
+    "status": _TEXT, "assignee": _TEXT, "first_seen_run": _BIGINT, "last_seen_run": _BIGINT,
+}
+QUEUE_AUDIT: Schema = {
+    "audit_id": _BIGINT, "item_id": _BIGINT, "changed_at": pl.Datetime("us"), "actor": _TEXT,
+    "action": _TEXT, "old_status": _TEXT, "new_status": _TEXT, "old_assignee": _TEXT,
+    "new_assignee": _TEXT, "note": _TEXT, "run_id": _BIGINT,
+}
+
+TABLES: dict[str, Schema] = {
+    "warehouse_meta": {"key": _TEXT, "value": _TEXT},
+    "load_log": LOAD_LOG,
+    "quarantine": QUARANTINE,
+    **DATASET_TABLES,
+    "runs": RUNS,
+    "validation_results": VALIDATION_RESULTS,
+    "validation_failures": VALIDATION_FAILURES,
+    "link_models": LINK_MODELS,
+    "matches": MATCHES,
+    "match_explanations": MATCH_EXPLANATIONS,
+    "findings": FINDINGS,
+    "queue_items": QUEUE_ITEMS,
+    "queue_audit": QUEUE_AUDIT,
+}
+"""Table name → schema: every table popdq stores (schema_version aside)."""
+
+
+def conform(frame: pl.DataFrame, schema: Schema) -> pl.DataFrame:
+    """The frame's columns of a table's schema, in its order and types (a missing one fails)."""
+    return frame.select(pl.col(name).cast(dtype) for name, dtype in schema.items())
