@@ -24,8 +24,7 @@ def prepare_for_validation(kind: str, rows: pl.DataFrame) -> pl.DataFrame:
     for field in ds.dates:
         out = normalise_dates(out, field).with_columns(_date_problem(field))
     out = normalise_sex(out, "sex") if "sex" in columns else out.with_columns(
-        pl.lit(None, dtype=pl.String).alias("sex_code"), pl.lit(False).alias("sex_invalid")
-    )
+        pl.lit(None, dtype=pl.String).alias("sex_code"))  # no sex to check the ID against
     out = normalise_provinces(out, "province_code")
     if "commune_code" in columns:
         out = normalise_communes(out, "commune_code")

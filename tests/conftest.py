@@ -1,7 +1,7 @@
 """Test-wide set-up: popdq's and Prefect's state in a throw-away directory.
 
-This runs before any test module imports prefect (flows/__init__ reads the
-environment once), so no test touches ~/.prefect or the network.
+This runs before any test module imports prefect (Prefect reads the environment
+once, when first imported), so no test touches ~/.prefect or the network.
 """
 
 import os
@@ -13,3 +13,7 @@ os.environ["POPDQ_HOME"] = str(_STATE)
 os.environ["PREFECT_HOME"] = str(_STATE / "prefect")
 os.environ.pop("PREFECT_API_URL", None)
 os.environ.pop("POPDQ_WAREHOUSE", None)
+
+from flows.environment import configure_prefect  # noqa: E402 (after the state directory is set)
+
+configure_prefect()

@@ -1,0 +1,98 @@
+"""The use cases behind the commands (popdq.commands), without the click layer."""
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from matching.discrepancies import FINDINGS_SCHEMA
+from popdq import commands
+from popdq.errors import PopdqError
+from popdq.localities import parse_locality
+from warehouse.db import open_warehouse
+from warehouse.queue import sync_queue
+
+REGISTRY = (
+    "person_id,full_name,date_of_birth,sex,province_code,commune_code,status\n"
+    "001090000001,Nguyễn Văn An,1990-01-02,M,01,00004,alive\n"
+    "001090000001,Nguyễn Văn Bình,1990-01-02,M,01,00004,alive\n"
+    ",Lê Thị Cúc,1990,F,01,00004,alive\n"
+    "079090000002,Trần Văn Đức,1990,M,79,26704,alive\n"
+)
+
+
+def finding(record_id: str, province: str) -> dict[str, object]:
+    return {"source": "tax", "record_id": record_id, "person_id": None,
+            "criterion": "sufficient", "kind": "not_in_registry", "field": "person_id",
+            "source_value": "Nguyen Van A", "registry_value": None, "province": province,
+            "commune": None, "detail": "no registry person matches this record",
+            "priority": 30, "group_id": None}
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Path:
+    """A warehouse with a registry and three open queue items (two in 01, one in 79)."""
+    db = tmp_path / "w.duckdb"
+    (tmp_path / "registry.csv").write_text(REGISTRY, encoding="utf-8")
+    commands.load(db, "registry", tmp_path / "registry.csv", "steward")
+    found = pl.DataFrame([finding("T1", "01"), finding("T2", "01"), finding("T3", "79")],
+                         schema=FINDINGS_SCHEMA)
+    with open_warehouse(db) as con:
+        sync_queue(con, run_id=1, findings=found, sources=["tax"])
+    return db
+
+
+def test_load_reports_counts_and_quarantined_lines_per_rule(warehouse: Path,
+                                                            tmp_path: Path) -> None:
+    summary = commands.load(warehouse, "registry", tmp_path / "registry.csv", "steward")
+    assert (summary.rows_read, summary.rows_loaded, summary.rows_quarantined) == (4, 2, 2)
+    assert summary.quarantined_lines == {"duplicate_key": [3], "empty_key": [4]}
+
+
+def test_commands_that_read_refuse_a_missing_warehouse(tmp_path: Path) -> None:
+    with pytest.raises(PopdqError, match="no warehouse here"):
+        commands.list_items(tmp_path / "none.duckdb", {}, None, 10)
+    assert not (tmp_path / "none.duckdb").exists()
+
+
+def test_list_items_filters_by_locality_and_counts(warehouse: Path) -> None:
+    items, total = commands.list_items(warehouse, {}, parse_locality("01"), limit=1)
+    assert (items.height, total) == (1, 2)
+    assert set(commands.list_items(warehouse, {"kind": "not_in_registry"}, None, 10)[0]
+               ["record_id"]) == {"T1", "T2", "T3"}
+
+
+def test_acting_on_a_filter_touches_only_what_it_matches(warehouse: Path) -> None:
+    ids = commands.items_to_act_on(warehouse, "resolve", [], {}, parse_locality("79"))
+    assert len(ids) == 1
+    assert commands.act(warehouse, "resolve", ids, by="reviewer", note="fixed",
+                        assignee=None) == 1
+    assert commands.items_to_act_on(warehouse, "resolve", [], {}, parse_locality("79")) == []
+    with pytest.raises(PopdqError, match="not both"):
+        commands.items_to_act_on(warehouse, "resolve", [1], {"kind": "x"}, None)
+    with pytest.raises(PopdqError, match="give item ids, or filters"):
+        commands.items_to_act_on(warehouse, "resolve", [], {}, None)
+
+
+def test_show_item_gathers_the_record_and_audits_an_unmasked_view(warehouse: Path) -> None:
+    view = commands.show_item(warehouse, 1, unmask=False, by="reviewer")
+    assert view.item["record_id"] == "T1" and view.flagged == {"person_id"}
+    assert view.audit["action"].to_list() == ["created"]
+    unmasked = commands.show_item(warehouse, 1, unmask=True, by="reviewer")
+    assert unmasked.audit["action"].to_list() == ["created", "viewed_unmasked"]
+
+
+def test_export_writes_the_queue_and_refuses_matches_before_a_run(warehouse: Path,
+                                                                  tmp_path: Path) -> None:
+    assert commands.export(warehouse, "queue", None, tmp_path / "queue.csv") == 3
+    assert pl.read_csv(tmp_path / "queue.csv").height == 3
+    with pytest.raises(PopdqError, match="no matches yet"):
+        commands.export(warehouse, "matches", None, tmp_path / "matches.csv")
+
+
+def test_loaded_datasets_returns_what_is_loaded(warehouse: Path, tmp_path: Path) -> None:
+    assert list(commands.loaded_datasets(warehouse)) == ["registry"]
+    with open_warehouse(tmp_path / "empty.duckdb"):
+        pass
+    with pytest.raises(PopdqError, match="nothing loaded yet"):
+        commands.loaded_datasets(tmp_path / "empty.duckdb")
