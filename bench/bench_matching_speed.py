@@ -18,11 +18,12 @@ import resource
 import tempfile
 import time
 from pathlib import Path
+from typing import cast
 
 import polars as pl
 
 from matching.linker import link, prepare_registry, prepare_source, train
-from warehouse.contract import SOURCE_KINDS
+from popdq.contract import SOURCE_KINDS
 
 
 def write_world(persons: int, seed: int, folder: str) -> None:
@@ -98,7 +99,7 @@ def main() -> None:
         truth, on=["source", "record_id"])
     linked = matches.filter(pl.col("decision") == "match")
     correct = linked.filter(pl.col("person_id") == pl.col("true_person")).height
-    in_registry = matches.get_column("true_person").is_not_null().sum()
+    in_registry = cast(int, matches.get_column("true_person").is_not_null().sum())
     precision = correct / max(linked.height, 1)
     recall = correct / max(in_registry, 1)
     f1 = 2 * precision * recall / max(precision + recall, 1e-12)

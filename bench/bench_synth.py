@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import cast
 
 import polars as pl
 
@@ -45,7 +46,7 @@ def main(argv: list[str]) -> None:
             print(f"{name + '.csv':<22}{frame.height:>10,} rows  {size:>8.1f} MiB")
         kinds = world.truth["kinds"].str.split(";").explode()
         counts = kinds.filter(kinds != "").value_counts(sort=True)
-        clean = (world.truth["kinds"] == "").mean()
+        clean = cast(float, (world.truth["kinds"] == "").mean())
         print(f"clean source records {clean:.1%}; kinds (records carrying each):")
         for kind, n in counts.iter_rows():
             print(f"  {kind:<22}{n:>10,}  {n / world.truth.height:6.2%}")

@@ -1,15 +1,26 @@
 """The nightly flow: one task per step, one run record in the warehouse.
 
-Steps compute in memory and a last step publishes the run's results (model,
-links, findings, queue) in one transaction: a run that fails leaves the
-previous good state intact. Frames pass between tasks in process only
-(no result persistence, no caching), so no personal data reaches Prefect's
-storage, parameters or logs.
+A run redoes only what can have changed (docs/scale.md):
+
+- validation and preparation are kept per dataset version (`warehouse.validation`,
+  `warehouse.cache`): an unchanged dataset is neither validated nor prepared again;
+- records are linked again when their row changed, when a registry person they
+  share a blocking key with changed, or when the model changed
+  (`matching.changes`); their findings, and those of records linked to the same
+  person, are found again;
+- a locality or single-source run relinks that scope's records with the current
+  model; `full=True` ignores every kept result and relinks every record.
+
+Whatever it redid, a run publishes exactly what a full run would (tested). Steps
+compute in memory and a last step publishes the run's results (model, links,
+findings, queue) in one transaction: a run that fails leaves the previous good
+state intact. Frames pass between tasks in process only (no result persistence,
+no caching), so no personal data reaches Prefect's storage, parameters or logs.
 """
 
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -18,6 +29,14 @@ import polars as pl
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
+from matching.blocking import BlockingRule
+from matching.changes import (
+    ROW_HASH,
+    changed_persons,
+    duplicate_neighbours,
+    records_sharing_keys,
+    row_hashes,
+)
 from matching.discrepancies import find_discrepancies as find_findings
 from matching.linker import (
     LinkModel,
@@ -28,21 +47,26 @@ from matching.linker import (
     prepare_source,
     train,
 )
+from matching.profiles import vietnamese_profile
 from popdq.contract import DATASETS, SOURCE_KINDS
 from popdq.errors import PopdqError
 from popdq.localities import Locality, parse_locality
 from report import report_path
 from report import write_report as render_report
-from warehouse.datasets import dataset_versions, read_dataset
+from warehouse.cache import code_version, keep_prepared, read_prepared
+from warehouse.datasets import existing_keys, read_dataset
 from warehouse.db import open_warehouse, transaction
 from warehouse.findings import replace_findings
-from warehouse.linkage import latest_model, replace_links, save_model
+from warehouse.linkage import latest_model, read_link_state, replace_links, save_model
 from warehouse.queue import SyncSummary, sync_queue
-from warehouse.runs import finish_run, start_run
-from warehouse.validation import save_validation, validation_failures
+from warehouse.runs import Version, current_versions, finish_run, start_run
+from warehouse.validation import is_validated, save_validation, validation_failures
 
 T = TypeVar("T")
 step = task(cache_policy=NO_CACHE, persist_result=False)
+
+RETRAIN_ADVISED_SHARE = 0.10
+"""Retraining is advised once the registry's size moved this far from the model's."""
 
 
 @dataclass(frozen=True)
@@ -50,22 +74,49 @@ class Outcome:
     run_id: int
     queue: SyncSummary
     report: Path
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Prepared:
-    """The datasets as loaded and as the linkage engine prepares them."""
+    """The registry and the sources in scope, as the linkage engine prepares them (each
+    frame with the `row_hash` of its contract row)."""
 
-    registry_rows: pl.DataFrame
+    versions: dict[str, Version]
     registry: pl.DataFrame
-    rows: dict[str, pl.DataFrame]
     records: dict[str, pl.DataFrame]
 
 
+@dataclass(frozen=True)
+class Model:
+    json: str
+    run_id: int | None
+    """The full run that trained it; None for a model trained by this run."""
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Work:
+    """What a run redoes for one source."""
+
+    relink: pl.Series
+    """record_id of the records to link again."""
+    removed: pl.Series
+    """record_id of stored records gone from the extract."""
+    before: pl.DataFrame
+    """The stored links of the records in scope (read_link_state)."""
+
+    @property
+    def replaced(self) -> pl.Series:
+        """The records whose stored links this run replaces: linked again, or gone."""
+        return pl.concat([self.relink, self.removed])
+
+
 @step
-def open_run(warehouse: Path, as_of: dt.date, locality: str | None, source: str | None) -> int:
+def open_run(warehouse: Path, as_of: dt.date, locality: str | None, source: str | None,
+             mode: str) -> int:
     with open_warehouse(warehouse) as con:
-        return start_run(con, as_of=as_of, locality=locality, source=source)
+        return start_run(con, as_of=as_of, locality=locality, source=source, mode=mode)
 
 
 @step
@@ -74,11 +125,11 @@ def check_datasets(warehouse: Path, source: str | None) -> list[str]:
     if source is not None and source not in SOURCE_KINDS:
         raise PopdqError(f"unknown source {source!r} (expected one of: {', '.join(SOURCE_KINDS)})")
     with open_warehouse(warehouse) as con:
-        versions = dataset_versions(con)
-    if versions["registry"] is None:
+        versions = current_versions(con)
+    if "registry" not in versions:
         raise PopdqError("the registry is not loaded: run `popdq load registry FILE` first")
     wanted = [source] if source else list(SOURCE_KINDS)
-    loaded = [kind for kind in wanted if versions[kind] is not None]
+    loaded = [kind for kind in wanted if kind in versions]
     if source and not loaded:
         raise PopdqError(f"{source} is not loaded: run `popdq load {source} FILE` first")
     if not loaded:
@@ -87,104 +138,215 @@ def check_datasets(warehouse: Path, source: str | None) -> list[str]:
 
 
 @step
-def validate(warehouse: Path, run_id: int, kinds: list[str]) -> dict[str, int]:
-    """Run each dataset's suite and store the outcome; returns failing rows per dataset."""
-    from expectations import validate_dataset  # Great Expectations is slow to import
-
-    failing: dict[str, int] = {}
+def validate(warehouse: Path, run_id: int, kinds: list[str], full: bool) -> list[str]:
+    """Validate each dataset version not validated yet (all of them with `full`); returns
+    the datasets it validated."""
+    done = []
     with open_warehouse(warehouse) as con:
-        versions = dataset_versions(con)
+        versions = current_versions(con)
         for kind in kinds:
+            version = versions[kind]
+            if not full and is_validated(con, dataset=kind, sha256=version.sha256,
+                                         code_version=code_version()):
+                continue
+            from expectations import validate_dataset  # Great Expectations is slow to import
+
             outcome = validate_dataset(kind, read_dataset(con, kind))
-            load_id = versions[kind]
-            assert load_id is not None  # check_datasets made sure
-            save_validation(con, run_id=run_id, dataset=kind, load_id=load_id,
+            save_validation(con, run_id=run_id, dataset=kind, load_id=version.load_id,
+                            sha256=version.sha256, code_version=code_version(),
                             results=outcome.results, failures=outcome.failures)
-            failing[kind] = outcome.failures["record_key"].n_unique()
-    return failing
+            done.append(kind)
+    return done
 
 
 @step
-def normalise(warehouse: Path, sources: list[str], locality: Locality | None) -> Prepared:
-    """Prepare the registry (always whole) and the sources (one locality's records, or all)."""
+def prepare(warehouse: Path, sources: list[str], locality: Locality | None,
+            full: bool) -> Prepared:
+    """The prepared registry (always whole) and sources (one locality's records, or all):
+    read as kept for their version, or prepared now and kept."""
     with open_warehouse(warehouse) as con:
-        loaded = {kind: read_dataset(con, kind).select(DATASETS[kind].columns)
-                  for kind in ("registry", *sources)}
-    records = {kind: prepare_source(kind, loaded[kind]) for kind in sources}
-    if locality is not None:
-        records = {kind: frame.filter(pl.col(locality.level) == locality.code)
-                   for kind, frame in records.items()}
-    rows = {kind: loaded[kind].join(records[kind].select("record_id"), on="record_id")
-            for kind in sources}
-    return Prepared(loaded["registry"], prepare_registry(loaded["registry"]), rows, records)
+        versions = current_versions(con)
+    where = None if locality is None else pl.col(locality.level) == locality.code
+    frames = {kind: _prepared(warehouse, kind, versions[kind], full,
+                              where if kind != "registry" else None)
+              for kind in ("registry", *sources)}
+    return Prepared(versions, frames.pop("registry"), frames)
 
 
-@step
-def train_model(prepared: Prepared) -> str:
-    """A full run estimates the model afresh from all of tonight's data."""
-    return train(prepared.registry, prepared.records, seed=0).to_json()
-
-
-@step
-def reuse_model(warehouse: Path, sources: list[str]) -> str:
-    """A partial run (one locality or one source) uses the last full run's model, so its
-    rows equal the rows a full run gives for the same records."""
+def _prepared(warehouse: Path, kind: str, version: Version, full: bool,
+              where: pl.Expr | None) -> pl.DataFrame:
+    kept = None if full else read_prepared(warehouse, kind, version.sha256, where)
+    if kept is not None:
+        return kept
     with open_warehouse(warehouse) as con:
-        run_id, model_json = latest_model(con)
+        rows = read_dataset(con, kind).select(DATASETS[kind].columns)
+    prepared = (prepare_registry(rows) if kind == "registry" else prepare_source(kind, rows))
+    prepared = prepared.with_columns(row_hashes(rows, DATASETS[kind].columns))
+    keep_prepared(warehouse, kind, version.sha256, prepared)
+    return prepared if where is None else prepared.filter(where)
+
+
+@step
+def choose_model(warehouse: Path, prepared: Prepared, *, partial: bool,
+                 retrain: bool) -> Model:
+    """The current model, or a new one: with `retrain`, when there is none, or when it does
+    not cover a loaded source. A partial run (one locality or source) never trains."""
+    with open_warehouse(warehouse) as con:
+        stored = latest_model(con)
+    if stored is None or retrain:
+        if partial:
+            raise PopdqError("no full run yet: run `popdq run` without --locality or --source"
+                             " first")
+        return Model(train(prepared.registry, prepared.records, seed=0).to_json(), None)
+    run_id, model_json = stored
     model = LinkModel.from_json(model_json)
     try:
         check_model(model)
     except ValueError as exc:
-        raise PopdqError(f"{exc} (full run {run_id}): run `popdq run` without --locality"
-                         " or --source first") from None
-    trained_on = {p.source for p in model.sources}
-    missing = [kind for kind in sources if kind not in trained_on]
+        raise PopdqError(f"{exc} (full run {run_id}): run `popdq run --retrain` first") from None
+    missing = [kind for kind in prepared.records if kind not in {p.source for p in model.sources}
+               and prepared.records[kind].height]
     if missing:
-        raise PopdqError(f"the model of full run {run_id} has no {missing[0]}: "
-                         "run `popdq run` without --locality or --source first")
-    return model_json
+        if partial:
+            raise PopdqError(f"the model of full run {run_id} has no {missing[0]}: "
+                             "run `popdq run --retrain` first")
+        return Model(train(prepared.registry, prepared.records, seed=0).to_json(), None,
+                     (f"the model of run {run_id} had no {missing[0]}: trained a new one",))
+    moved = abs(prepared.registry.height - model.left_rows) / max(model.left_rows, 1)
+    advice = ((f"the registry has {prepared.registry.height:,} persons, the model was trained"
+               f" on {model.left_rows:,}: retraining (popdq run --retrain) is advisable",)
+              if moved > RETRAIN_ADVISED_SHARE else ())
+    return Model(model_json, run_id, advice)
 
 
 @step
-def link_records(model_json: str, prepared: Prepared) -> dict[str, Links]:
-    model = LinkModel.from_json(model_json)
-    return {kind: link(model, prepared.registry, records, source=kind)
+def plan_work(warehouse: Path, prepared: Prepared, model: Model, *,
+              locality: Locality | None, everything: bool) -> dict[str, Work]:
+    """Per source, the records to link again and the stored records that are gone."""
+    rules = vietnamese_profile().blocking
+    registry_sha = prepared.versions["registry"].sha256
+    plans = {}
+    with open_warehouse(warehouse) as con:
+        for kind, records in prepared.records.items():
+            before = read_link_state(con, kind, locality)
+            current = records.get_column("record_id")
+            removed = before.get_column("record_id").filter(
+                ~before.get_column("record_id").is_in(current.implode()))
+            if locality is not None:  # a record that moved out of the locality is not gone
+                removed = removed.filter(~removed.is_in(existing_keys(con, kind, removed)
+                                                        .implode()))
+            if everything or model.run_id is None:
+                relink = current
+            else:
+                relink = _to_relink(warehouse, records, before, model.run_id, registry_sha,
+                                    prepared.registry, rules)
+            plans[kind] = Work(relink.sort(), removed.sort(), before)
+    return plans
+
+
+def _to_relink(warehouse: Path, records: pl.DataFrame, before: pl.DataFrame, model_run_id: int,
+               registry_sha: str, registry: pl.DataFrame,
+               rules: Sequence[BlockingRule]) -> pl.Series:
+    """New or changed records, records linked with another model, and records sharing a
+    blocking key with a registry person that changed since they were linked."""
+    stale = before.filter((pl.col("model_run_id") != model_run_id).fill_null(True))
+    fresh = before.join(stale.select("record_id"), on="record_id", how="anti")
+    changed = records.join(fresh.select("record_id", ROW_HASH), on=["record_id", ROW_HASH],
+                           how="anti").get_column("record_id")
+    parts = [changed]
+    for old_sha in fresh.get_column("registry_sha256").drop_nulls().unique().sort():
+        if old_sha == registry_sha:
+            continue
+        linked_then = fresh.filter(pl.col("registry_sha256") == old_sha).select("record_id")
+        group = records.join(linked_then, on="record_id", how="semi")
+        old = read_prepared(warehouse, "registry", old_sha)
+        if old is None:  # that version's prepared file is gone: link the group again
+            parts.append(group.get_column("record_id"))
+            continue
+        persons = changed_persons(old, registry, "person_id")
+        parts.append(records_sharing_keys(group, persons, rules, "record_id"))
+    return pl.concat(parts).unique()
+
+
+@step
+def link_records(model: Model, prepared: Prepared, work: dict[str, Work]) -> dict[str, Links]:
+    """Link the records each source's work names, with the model."""
+    linkage = LinkModel.from_json(model.json)
+    return {kind: link(linkage, prepared.registry,
+                       records.filter(pl.col("record_id").is_in(work[kind].relink.implode())),
+                       source=kind)
             for kind, records in prepared.records.items()}
 
 
+@dataclass(frozen=True)
+class Found:
+    """A source's findings, and the records they are all the findings of."""
+
+    findings: pl.DataFrame
+    records: pl.Series
+
+
 @step
-def find_discrepancies(warehouse: Path, run_id: int, prepared: Prepared,
-                       links: dict[str, Links], as_of: dt.date) -> dict[str, pl.DataFrame]:
+def find_discrepancies(warehouse: Path, prepared: Prepared, work: dict[str, Work],
+                       links: dict[str, Links], as_of: dt.date) -> dict[str, Found]:
+    """Findings of every record whose findings can have changed: those linked again or gone,
+    the records linked to the same persons, and records whose activity is a date."""
+    found = {}
     with open_warehouse(warehouse) as con:
-        failures = validation_failures(con, run_id)
-    return {
-        kind: find_findings(kind, rows=prepared.rows[kind], records=prepared.records[kind],
-                   registry_rows=prepared.registry_rows, registry=prepared.registry,
-                   matches=links[kind].matches,
-                   failures=failures.filter(pl.col("dataset") == kind).drop("dataset"),
-                   as_of=as_of)
-        for kind in prepared.records
-    }
+        registry_rows = read_dataset(con, "registry").select(DATASETS["registry"].columns)
+        for kind, records in prepared.records.items():
+            plan, version = work[kind], prepared.versions[kind]
+            now = _current_links(plan, links[kind].matches)
+            touched = [plan.replaced]
+            if DATASETS[kind].active.value is None:  # active until a date: the run date counts
+                deceased = registry_rows.filter(pl.col("status") == "deceased")["person_id"]
+                touched.append(now.filter(pl.col("decision") == "match")
+                               .filter(pl.col("person_id").is_in(deceased.implode()))
+                               .get_column("record_id"))
+            redo = duplicate_neighbours(plan.before, now, pl.concat(touched).unique())
+            redo = redo.filter(redo.is_in(records.get_column("record_id").implode()))
+            matches = now.filter(pl.col("record_id").is_in(redo.implode()))
+            rows = read_dataset(con, kind).select(DATASETS[kind].columns)
+            failures = validation_failures(con, kind, version.sha256, code_version())
+            found[kind] = Found(find_findings(
+                kind, rows=rows.filter(pl.col("record_id").is_in(redo.implode())),
+                records=records.filter(pl.col("record_id").is_in(redo.implode())),
+                registry_rows=registry_rows, registry=prepared.registry, matches=matches,
+                failures=failures, as_of=as_of), pl.concat([redo, plan.removed]))
+    return found
+
+
+def _current_links(plan: Work, relinked: pl.DataFrame) -> pl.DataFrame:
+    """The links of the scope once this run's are in: stored ones, new ones for the records
+    linked again, none for records gone."""
+    kept = plan.before.filter(~pl.col("record_id").is_in(plan.replaced.implode()))
+    columns = ["record_id", "person_id", "score", "decision", "second_person_id",
+               "second_score", "ambiguous"]
+    return pl.concat([kept.select(columns), relinked.select(columns)]).sort("record_id")
 
 
 @step
-def publish(warehouse: Path, run_id: int, model_json: str | None, prepared: Prepared,
-            links: dict[str, Links], findings: dict[str, pl.DataFrame],
+def publish(warehouse: Path, run_id: int, model: Model, prepared: Prepared,
+            work: dict[str, Work], links: dict[str, Links], found: dict[str, Found],
             locality: Locality | None) -> SyncSummary:
     """Model, links, findings and queue of this run, all or nothing."""
+    model_run_id = model.run_id if model.run_id is not None else run_id
+    registry_sha = prepared.versions["registry"].sha256
     with open_warehouse(warehouse) as con, transaction(con):
-        if model_json is not None:
-            save_model(con, run_id, model_json)
-        for kind, found in links.items():
-            places = prepared.records[kind].select("record_id", "province", "commune")
+        if model.run_id is None:
+            save_model(con, run_id, model.json)
+        for kind, linked in links.items():
+            plan = work[kind]
+            stamp = prepared.records[kind].select("record_id", "province", "commune", ROW_HASH)
             replace_links(con, run_id=run_id, source=kind,
-                          matches=found.matches.join(places, on="record_id", how="left"),
-                          explanations=found.explanations, locality=locality)
-            replace_findings(con, run_id=run_id, source=kind, findings=findings[kind],
-                             locality=locality)
-        everything = pl.concat(list(findings.values()))
-        return sync_queue(con, run_id=run_id, findings=everything, sources=list(findings),
-                          locality=locality)
+                          records=plan.replaced,
+                          matches=linked.matches.join(stamp, on="record_id", how="left")
+                          .with_columns(pl.lit(registry_sha).alias("registry_sha256"),
+                                        pl.lit(model_run_id).alias("model_run_id")),
+                          explanations=linked.explanations)
+            replace_findings(con, run_id=run_id, source=kind, findings=found[kind].findings,
+                             records=found[kind].records)
+        return sync_queue(con, run_id=run_id, sources=list(links), locality=locality)
 
 
 @step
@@ -196,9 +358,11 @@ def write_report(warehouse: Path, run_id: int) -> Path:
 
 @step
 def close_run(warehouse: Path, run_id: int, status: str, timings: dict[str, float],
-              message: str | None) -> None:
+              message: str | None, model_run_id: int | None = None,
+              counts: dict[str, dict[str, int]] | None = None) -> None:
     with open_warehouse(warehouse) as con:
-        finish_run(con, run_id, status=status, timings=timings, message=message)
+        finish_run(con, run_id, status=status, timings=timings, message=message,
+                   model_run_id=model_run_id, counts=counts)
 
 
 @flow(name="popdq-nightly")
@@ -207,6 +371,8 @@ def nightly(
     as_of: dt.date | None = None,
     locality: str | None = None,
     source: str | None = None,
+    full: bool = False,
+    retrain: bool = False,
 ) -> "Outcome":
     """Validate, normalise, match, find discrepancies, update the queue, write the report.
 
@@ -214,26 +380,36 @@ def nightly(
     """
     as_of = as_of or dt.date.today()
     place = parse_locality(locality) if locality is not None else None
-    run_id = open_run(warehouse, as_of, locality, source)
+    partial = place is not None or source is not None
+    mode = "full" if full else "locality" if place else "source" if source else "incremental"
+    run_id = open_run(warehouse, as_of, locality, source, mode)
     timings: dict[str, float] = {}
+    model_run_id: int | None = None
     try:
         sources = _timed(timings, "check_datasets", lambda: check_datasets(warehouse, source))
-        _timed(timings, "validate", lambda: validate(warehouse, run_id, ["registry", *sources]))
-        prepared = _timed(timings, "normalise", lambda: normalise(warehouse, sources, place))
-        full = place is None and source is None
-        model_json = _timed(timings, "model", lambda: (
-            train_model(prepared) if full else reuse_model(warehouse, sources)))
-        links = _timed(timings, "match", lambda: link_records(model_json, prepared))
-        findings = _timed(timings, "discrepancies", lambda: find_discrepancies(
-            warehouse, run_id, prepared, links, as_of))
+        _timed(timings, "validate",
+               lambda: validate(warehouse, run_id, ["registry", *sources], full))
+        prepared = _timed(timings, "normalise", lambda: prepare(warehouse, sources, place, full))
+        model = _timed(timings, "model", lambda: choose_model(
+            warehouse, prepared, partial=partial, retrain=retrain))
+        model_run_id = model.run_id if model.run_id is not None else run_id
+        work = _timed(timings, "plan", lambda: plan_work(
+            warehouse, prepared, model, locality=place, everything=full or partial))
+        links = _timed(timings, "match", lambda: link_records(model, prepared, work))
+        found = _timed(timings, "discrepancies", lambda: find_discrepancies(
+            warehouse, prepared, work, links, as_of))
         summary = _timed(timings, "publish", lambda: publish(
-            warehouse, run_id, model_json if full else None, prepared, links, findings, place))
+            warehouse, run_id, model, prepared, work, links, found, place))
     except Exception as exc:
-        close_run(warehouse, run_id, "failed", timings, str(exc).splitlines()[0])
+        close_run(warehouse, run_id, "failed", timings, str(exc).splitlines()[0], model_run_id)
         raise
-    close_run(warehouse, run_id, "succeeded", timings, None)
+    counts = {kind: {"records": prepared.records[kind].height, "relinked": work[kind].relink.len(),
+                     "removed": work[kind].removed.len(), "findings_redone":
+                     found[kind].records.len()} for kind in sources}
+    close_run(warehouse, run_id, "succeeded", timings, "; ".join(model.warnings) or None,
+              model_run_id, counts)
     report = _timed(timings, "report", lambda: write_report(warehouse, run_id))
-    return Outcome(run_id, summary, report)
+    return Outcome(run_id, summary, report, model.warnings)
 
 
 def _timed(timings: dict[str, float], name: str, call: Callable[[], T]) -> T:

@@ -67,14 +67,17 @@ def load(kind: str, file: Path, by: str | None, warehouse: Path) -> None:
 @source_option
 @click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Run date, YYYY-MM-DD (default: today).")
+@click.option("--full", is_flag=True, help="Relink every record, ignoring kept results.")
+@click.option("--retrain", is_flag=True, help="Estimate a new model version first.")
 @warehouse_option
-def run(locality: Locality | None, source: str | None, as_of: dt.datetime | None,
-        warehouse: Path) -> None:
-    """The nightly flow: validate, normalise, match, report."""
+def run(locality: Locality | None, source: str | None, as_of: dt.datetime | None, full: bool,
+        retrain: bool, warehouse: Path) -> None:
+    """The nightly flow: validate, normalise, match, report (redoing only what changed)."""
     day = as_of.date() if as_of else dt.date.today()
     with progress.step("Running the nightly flow"):
-        outcome = commands.run(warehouse, locality, source, day)
-    click.echo(f"run {outcome.run_id} succeeded (as of {day.isoformat()}); "
+        outcome = commands.run(warehouse, locality, source, day, full=full, retrain=retrain)
+    click.echo("".join(f"warning: {w}\n" for w in outcome.warnings)
+               + f"run {outcome.run_id} succeeded (as of {day.isoformat()}); "
                f"queue: {outcome.queue}\nreport: {outcome.report}")
 
 

@@ -56,8 +56,8 @@ def load(warehouse: Path, kind: str, file: Path, by: str) -> LoadSummary:
         return load_file(con, kind, file, loaded_by=by)
 
 
-def run(warehouse: Path, locality: Locality | None, source: str | None,
-        as_of: dt.date) -> "Outcome":
+def run(warehouse: Path, locality: Locality | None, source: str | None, as_of: dt.date, *,
+        full: bool = False, retrain: bool = False) -> "Outcome":
     """The nightly flow, through Prefect."""
     from flows.environment import configure_prefect
 
@@ -65,7 +65,8 @@ def run(warehouse: Path, locality: Locality | None, source: str | None,
     configure_prefect()
     from flows.nightly import nightly
 
-    return nightly(warehouse, as_of, str(locality) if locality else None, source)
+    return nightly(warehouse, as_of, str(locality) if locality else None, source, full=full,
+                   retrain=retrain)
 
 
 def serve(warehouse: Path, cron: str) -> None:

@@ -115,3 +115,11 @@ def read_record(con: duckdb.DuckDBPyConnection, kind: str, key: str) -> dict[str
     cursor = con.execute(f"SELECT {columns} FROM {ds.table} WHERE {ds.key} = ?", [key])
     rows = cursor.fetchall()
     return dict(zip(ds.columns, rows[0], strict=True)) if rows else {}
+
+
+def existing_keys(con: duckdb.DuckDBPyConnection, kind: str, among: pl.Series) -> pl.Series:
+    """Which of these keys are rows of the dataset's current version (reads the keys only)."""
+    ds = dataset(kind)
+    with registered(con, wanted=pl.DataFrame({"key": among.cast(pl.String)})):
+        return con.sql(f"SELECT key FROM wanted WHERE key IN (SELECT {ds.key} FROM {ds.table})"
+                       " ORDER BY key").pl().get_column("key")

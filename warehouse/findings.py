@@ -4,9 +4,7 @@ import duckdb
 import polars as pl
 
 from popdq.contract import dataset
-from popdq.localities import Locality
 from warehouse.db import registered, transaction
-from warehouse.linkage import replaced_rows
 from warehouse.tables import FINDINGS, conform
 
 DISCREPANCY_COLUMNS = ("source", "record_id", "person_id", "criterion", "kind", "field",
@@ -20,14 +18,15 @@ def replace_findings(
     run_id: int,
     source: str,
     findings: pl.DataFrame,
-    locality: Locality | None = None,
+    records: pl.Series,
 ) -> None:
-    """Make these the current findings of `source` (all of them, or one locality's)."""
+    """Make these the current findings of `records` of `source` (all their findings)."""
     dataset(source)
-    condition, params = replaced_rows(source, locality, "incoming_findings")
     incoming = conform(findings.with_columns(run_id=run_id), FINDINGS)
-    with registered(con, incoming_findings=incoming), transaction(con):
-        con.execute(f"DELETE FROM findings WHERE {condition}", params)
+    with registered(con, replaced=pl.DataFrame({"record_id": records.cast(pl.String)}),
+                    incoming_findings=incoming), transaction(con):
+        con.execute("DELETE FROM findings WHERE source = ?"
+                    " AND record_id IN (SELECT record_id FROM replaced)", [source])
         con.execute("INSERT INTO findings BY NAME SELECT * FROM incoming_findings")
 
 

@@ -6,7 +6,6 @@ import duckdb
 import polars as pl
 
 from popdq.contract import dataset
-from popdq.errors import PopdqError
 from popdq.localities import Locality
 from warehouse.db import registered, transaction
 from warehouse.scope import in_locality
@@ -20,14 +19,13 @@ def save_model(con: duckdb.DuckDBPyConnection, run_id: int, model_json: str) -> 
     )
 
 
-def latest_model(con: duckdb.DuckDBPyConnection) -> tuple[int, str]:
-    """The model of the last full run; a locality rerun cannot train its own."""
+def latest_model(con: duckdb.DuckDBPyConnection) -> tuple[int, str] | None:
+    """The current model (the newest one trained) and the run that trained it; None before
+    the first full run."""
     rows = con.execute(
         "SELECT run_id, model FROM link_models ORDER BY run_id DESC LIMIT 1"
     ).fetchall()
-    if not rows:
-        raise PopdqError("no full run yet: run `popdq run` without --locality first")
-    return int(rows[0][0]), str(rows[0][1])
+    return (int(rows[0][0]), str(rows[0][1])) if rows else None
 
 
 def replace_links(
@@ -35,38 +33,35 @@ def replace_links(
     *,
     run_id: int,
     source: str,
+    records: pl.Series,
     matches: pl.DataFrame,
     explanations: pl.DataFrame,
-    locality: Locality | None = None,
 ) -> None:
-    """Make these the current links of `source` (all of them, or one locality's)."""
+    """Make these the current links of `records` of `source` (a record of `records` without a
+    row in `matches` is gone from the extract: its rows go)."""
     dataset(source)  # validates the kind
-    condition, params = replaced_rows(source, locality, "incoming_matches")
-    with registered(con,
+    with registered(con, replaced=pl.DataFrame({"record_id": records.cast(pl.String)}),
                     incoming_matches=conform(matches.with_columns(run_id=run_id), MATCHES),
                     incoming_explanations=conform(explanations.with_columns(run_id=run_id),
                                                   MATCH_EXPLANATIONS)), \
             transaction(con):
-        con.execute(
-            "DELETE FROM match_explanations WHERE source = ? AND record_id IN"
-            f" (SELECT record_id FROM matches WHERE {condition})",
-            [source, *params],
-        )
-        con.execute(f"DELETE FROM matches WHERE {condition}", params)
+        for table in ("match_explanations", "matches"):
+            con.execute(f"DELETE FROM {table} WHERE source = ?"
+                        " AND record_id IN (SELECT record_id FROM replaced)", [source])
         con.execute("INSERT INTO matches BY NAME SELECT * FROM incoming_matches")
         con.execute("INSERT INTO match_explanations BY NAME SELECT * FROM incoming_explanations")
 
 
-def replaced_rows(
-    source: str, locality: Locality | None, incoming: str
-) -> tuple[str, list[object]]:
-    """SQL condition for the current rows a write replaces: the whole source, or one
-    locality's rows plus any row of a record that moved into it (never a duplicate)."""
-    if locality is None:
-        return "source = ?", [source]
-    condition, params = in_locality(locality)
-    return (f"source = ? AND ({condition} OR record_id IN (SELECT record_id FROM {incoming}))",
-            [source, *params])
+def read_link_state(con: duckdb.DuckDBPyConnection, source: str,
+                    locality: Locality | None = None) -> pl.DataFrame:
+    """The stored links of a source (or of one locality's records), with what each was
+    computed from (`warehouse.tables.LINKED_WITH`)."""
+    dataset(source)
+    where, params = in_locality(locality)
+    return con.sql(
+        "SELECT record_id, person_id, score, decision, second_person_id, second_score,"
+        " ambiguous, row_hash, registry_sha256, model_run_id FROM matches"
+        f" WHERE source = ? AND {where} ORDER BY record_id", params=[source, *params]).pl()
 
 
 def read_matches(con: duckdb.DuckDBPyConnection, source: str | None = None) -> pl.DataFrame:

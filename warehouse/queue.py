@@ -38,16 +38,16 @@ def sync_queue(
     con: duckdb.DuckDBPyConnection,
     *,
     run_id: int,
-    findings: pl.DataFrame,
     sources: list[str],
     locality: Locality | None = None,
     actor: str = "popdq-nightly",
 ) -> SyncSummary:
-    """Bring the queue in line with tonight's findings for these sources (and locality)."""
+    """Bring the queue of these sources (and locality) in line with their current findings
+    (the `findings` table, as the run's publish left it)."""
     where, params = in_locality(locality)
-    items = con.sql(
-        f"SELECT * FROM queue_items WHERE source IN (SELECT unnest(?::VARCHAR[])) AND {where}",
-        params=[sources, *params]).pl()
+    scope = f"source IN (SELECT unnest(?::VARCHAR[])) AND {where}"
+    items = con.sql(f"SELECT * FROM queue_items WHERE {scope}", params=[sources, *params]).pl()
+    findings = con.sql(f"SELECT * FROM findings WHERE {scope}", params=[sources, *params]).pl()
     next_id = int(con.execute("SELECT coalesce(max(item_id), 0) + 1 FROM queue_items")
                   .fetchall()[0][0])
     plan = plan_sync(items, findings, run_id=run_id, next_id=next_id)

@@ -42,12 +42,19 @@ QUARANTINE: Schema = {
 RUNS: Schema = {
     "run_id": _BIGINT, "as_of": pl.Date(), "locality": _TEXT, "source": _TEXT,
     "dataset_versions": _TEXT, "status": _TEXT, "started_at": pl.Datetime("us"),
-    "finished_at": pl.Datetime("us"), "timings": _TEXT, "message": _TEXT,
+    "finished_at": pl.Datetime("us"), "timings": _TEXT, "message": _TEXT, "mode": _TEXT,
+    "model_run_id": _BIGINT, "counts": _TEXT,
 }
-VALIDATION_RESULTS: Schema = {**_RUN, "dataset": _TEXT, "load_id": _BIGINT, **RESULT_SCHEMA}
-VALIDATION_FAILURES: Schema = {**_RUN, "dataset": _TEXT, **FAILURE_SCHEMA}
+_VALIDATED = {"dataset_sha256": _TEXT, "code_version": _TEXT}
+"""Which dataset version and code a validation outcome is of (reused while both hold)."""
+VALIDATION_RESULTS: Schema = {**_RUN, "dataset": _TEXT, "load_id": _BIGINT, **RESULT_SCHEMA,
+                              **_VALIDATED}
+VALIDATION_FAILURES: Schema = {**_RUN, "dataset": _TEXT, **FAILURE_SCHEMA, **_VALIDATED}
 LINK_MODELS: Schema = {"run_id": _BIGINT, "model": _TEXT, "created_at": pl.Datetime("us")}
-MATCHES: Schema = {**MATCHES_SCHEMA, **_PLACE, **_RUN}
+LINKED_WITH: Schema = {"row_hash": pl.UInt64(), "registry_sha256": _TEXT,
+                       "model_run_id": _BIGINT}
+"""What a stored link was computed from: the record's row, the registry version, the model."""
+MATCHES: Schema = {**MATCHES_SCHEMA, **_PLACE, **_RUN, **LINKED_WITH}
 MATCH_EXPLANATIONS: Schema = {**EXPLANATIONS_SCHEMA, **_RUN}
 FINDINGS: Schema = {**FINDINGS_SCHEMA, **_RUN}
 QUEUE_KEY = ("source", "record_id", "kind", "field")

@@ -60,7 +60,7 @@ def test_every_kind_is_found_with_precision_and_recall(
         .select("source", "record_id", pl.col("kinds").alias("kind")).unique()
     )
     found = outcome["discrepancies"].select("source", "record_id", "kind").unique()
-    rows = []
+    rows: list[tuple[str, int, int, float, float]] = []
     for kind in sorted(set(truth["kind"]) | set(found["kind"])):
         expected = truth.filter(pl.col("kind") == kind)
         got = found.filter(pl.col("kind") == kind)
@@ -71,8 +71,8 @@ def test_every_kind_is_found_with_precision_and_recall(
                          orient="row")
     with pl.Config(tbl_rows=20, tbl_hide_dataframe_shape=True, float_precision=3):
         print(f"\n{table}")
-    for kind, expected, _, precision, recall in rows:
-        if expected == 0:
+    for kind, truth_count, _, precision, recall in rows:
+        if truth_count == 0:
             continue  # ambiguous_match is never injected (docs/synthetic-world.md)
         floor = 0.9 if kind == "name_mismatch" else 0.95
         assert precision >= floor and recall >= floor, kind

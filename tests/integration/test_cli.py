@@ -5,8 +5,8 @@ from pathlib import Path
 
 import duckdb
 
+from popdq.contract import DATASETS, TRUTH_COLUMNS
 from tests.integration.conftest import load_counts, popdq
-from warehouse.contract import DATASETS, TRUTH_COLUMNS
 
 FILES = ("registry", "social_insurance", "tax", "health_insurance")
 

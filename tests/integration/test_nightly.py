@@ -2,6 +2,7 @@
 
 import csv
 from pathlib import Path
+from typing import cast
 
 import duckdb
 import pytest
@@ -64,7 +65,7 @@ def test_the_report_renders_in_a_real_browser_with_identifiers_masked(
     for heading in ("Findings by kind", "Linkage", "Cleaning queue", "Most urgent open items"):
         assert f"<h2>{heading}" in dom
     assert "đúng — correct" in dom and "deceased_active" in dom
-    person_ids = {r[0] for r in query(warehouse, "SELECT person_id FROM registry")}
+    person_ids = {cast(str, r[0]) for r in query(warehouse, "SELECT person_id FROM registry")}
     assert not any(pid in dom for pid in person_ids)  # every ID on the page is masked
     shot = tmp_path / "report.png"
     browse(chromium, out, f"--screenshot={shot}", "--window-size=1400,2000")
@@ -117,16 +118,17 @@ def test_a_single_source_run_reuses_the_full_runs_model(warehouse: Path) -> None
 def test_changed_data_touches_exactly_the_affected_items(
     warehouse: Path, world: Path, tmp_path: Path
 ) -> None:
-    open_items = dict(query(warehouse, "SELECT record_id, item_id FROM queue_items WHERE"
-                                       " source = 'tax' AND kind = 'name_mismatch'"
-                                       " AND status = 'open' ORDER BY record_id"))
+    open_items = dict(cast(list[tuple[str, int]], query(
+        warehouse, "SELECT record_id, item_id FROM queue_items WHERE"
+                   " source = 'tax' AND kind = 'name_mismatch'"
+                   " AND status = 'open' ORDER BY record_id")))
     fixed = next(iter(open_items))  # its name will be corrected at source
     registry_name = query(warehouse, "SELECT registry_value FROM queue_items"
                           f" WHERE item_id = {open_items[fixed]}")[0][0]
     clean = query(warehouse, "SELECT record_id FROM matches m WHERE source = 'tax'"
                   " AND decision = 'match' AND NOT EXISTS (SELECT 1 FROM findings f"
                   " WHERE f.source = 'tax' AND f.record_id = m.record_id) ORDER BY 1 LIMIT 1")
-    broken = clean[0][0]  # gets a substantive name error
+    broken = cast(str, clean[0][0])  # gets a substantive name error
     new_name = "Zzyx Qwerty Vbnm"
     changed = rewrite(world / "tax.csv", tmp_path / "tax.csv",
                       {fixed: {"full_name": str(registry_name)},

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import polars as pl
 import pytest
 
 import synth
@@ -28,9 +27,10 @@ class Night:
     warehouse: Path
     run_id: int
     prepared: nightly.Prepared
-    model_json: str
+    model: nightly.Model
+    work: dict[str, nightly.Work]
     links: dict[str, nightly.Links]
-    findings: dict[str, pl.DataFrame]
+    found: dict[str, nightly.Found]
 
 
 def count(warehouse: Path, sql: str) -> int:
@@ -50,14 +50,16 @@ def night(tmp_path_factory: pytest.TempPathFactory) -> Night:
     with open_warehouse(warehouse) as con:
         for kind in ("registry", *SOURCES):
             load_file(con, kind, files[kind], loaded_by="test")
-    run_id = nightly.open_run.fn(warehouse, AS_OF, None, None)
+    run_id = nightly.open_run.fn(warehouse, AS_OF, None, None, "incremental")
     sources = nightly.check_datasets.fn(warehouse, None)
-    nightly.validate.fn(warehouse, run_id, ["registry", *sources])
-    prepared = nightly.normalise.fn(warehouse, sources, None)
-    model_json = nightly.train_model.fn(prepared)
-    links = nightly.link_records.fn(model_json, prepared)
-    findings = nightly.find_discrepancies.fn(warehouse, run_id, prepared, links, AS_OF)
-    return Night(warehouse, run_id, prepared, model_json, links, findings)
+    assert nightly.validate.fn(warehouse, run_id, ["registry", *sources], False) == [
+        "registry", *sources]
+    prepared = nightly.prepare.fn(warehouse, sources, None, False)
+    model = nightly.choose_model.fn(warehouse, prepared, partial=False, retrain=False)
+    work = nightly.plan_work.fn(warehouse, prepared, model, locality=None, everything=False)
+    links = nightly.link_records.fn(model, prepared, work)
+    found = nightly.find_discrepancies.fn(warehouse, prepared, work, links, AS_OF)
+    return Night(warehouse, run_id, prepared, model, work, links, found)
 
 
 def test_open_run_records_a_running_run(night: Night) -> None:
@@ -76,49 +78,63 @@ def test_check_datasets_names_the_sources_and_refuses_what_is_missing(
         nightly.check_datasets.fn(tmp_path / "empty.duckdb", None)
 
 
-def test_validate_stores_results_for_every_dataset(night: Night) -> None:
+def test_validate_keeps_results_per_dataset_version_and_does_not_repeat(night: Night) -> None:
     stored = count(night.warehouse, "SELECT count(DISTINCT dataset) FROM validation_results"
                                     f" WHERE run_id = {night.run_id}")
     assert stored == 4
+    kinds = ["registry", *SOURCES]
+    assert nightly.validate.fn(night.warehouse, night.run_id + 1, kinds, False) == []
+    assert nightly.validate.fn(night.warehouse, night.run_id + 1, ["tax"], True) == ["tax"]
 
 
-def test_normalise_prepares_every_record_once(night: Night) -> None:
+def test_prepare_prepares_every_record_once_and_keeps_it(night: Night) -> None:
     for kind in SOURCES:
         records = night.prepared.records[kind]
-        assert records.height == night.prepared.rows[kind].height > 0
-        assert records["record_id"].is_unique().all()
+        assert records.height > 0 and records["record_id"].is_unique().all()
+        assert "row_hash" in records.columns
     assert night.prepared.registry["person_id"].is_unique().all()
+    kept = list((night.warehouse.parent / "w.duckdb.work").glob("*.parquet"))
+    assert sorted(p.name.split("-")[0] for p in kept) == sorted(["registry", *SOURCES])
 
 
-def test_normalise_for_a_locality_reads_that_localitys_records_only(night: Night) -> None:
+def test_prepare_for_a_locality_reads_that_localitys_records_only(night: Night) -> None:
     place = parse_locality("01")
-    local = nightly.normalise.fn(night.warehouse, SOURCES, place)
+    local = nightly.prepare.fn(night.warehouse, SOURCES, place, False)
     for kind in SOURCES:
         assert local.records[kind]["province"].unique().to_list() in ([], ["01"])
         assert 0 < local.records[kind].height < night.prepared.records[kind].height
 
 
-def test_link_and_find_discrepancies_cover_every_record(night: Night) -> None:
+def test_a_first_run_links_and_judges_every_record(night: Night) -> None:
+    assert night.model.run_id is None, "no model yet: this run trains one"
     for kind in SOURCES:
-        matches = night.links[kind].matches
-        assert sorted(matches["record_id"]) == sorted(night.prepared.records[kind]["record_id"])
-        assert set(night.findings[kind]["source"]) <= {kind}
+        every = sorted(night.prepared.records[kind]["record_id"])
+        assert sorted(night.work[kind].relink) == every
+        assert sorted(night.links[kind].matches["record_id"]) == every
+        assert sorted(night.found[kind].records) == every
+        assert set(night.found[kind].findings["source"]) <= {kind}
 
 
-def test_reuse_model_refuses_before_any_full_run(tmp_path: Path) -> None:
+def test_a_partial_run_refuses_before_any_full_run(night: Night, tmp_path: Path) -> None:
     with open_warehouse(tmp_path / "w.duckdb"):
         pass
     with pytest.raises(PopdqError, match="no full run yet"):
-        nightly.reuse_model.fn(tmp_path / "w.duckdb", SOURCES)
+        nightly.choose_model.fn(tmp_path / "w.duckdb", night.prepared, partial=True,
+                                retrain=False)
 
 
 def test_publish_report_and_close_write_the_run(night: Night) -> None:
-    summary = nightly.publish.fn(night.warehouse, night.run_id, night.model_json,
-                                 night.prepared, night.links, night.findings, None)
-    total = sum(f.height for f in night.findings.values())
+    summary = nightly.publish.fn(night.warehouse, night.run_id, night.model, night.prepared,
+                                 night.work, night.links, night.found, None)
+    total = sum(f.findings.height for f in night.found.values())
     assert summary.created == count(night.warehouse, "SELECT count(*) FROM queue_items") > 0
     assert count(night.warehouse, "SELECT count(*) FROM findings") == total
-    assert nightly.reuse_model.fn(night.warehouse, SOURCES) == night.model_json
+    again = nightly.choose_model.fn(night.warehouse, night.prepared, partial=True,
+                                    retrain=False)
+    assert (again.json, again.run_id) == (night.model.json, night.run_id)
+    unchanged = nightly.plan_work.fn(night.warehouse, night.prepared, again, locality=None,
+                                     everything=False)
+    assert all(w.relink.is_empty() and w.removed.is_empty() for w in unchanged.values())
     nightly.close_run.fn(night.warehouse, night.run_id, "succeeded", {"publish": 1.0}, None)
     report = nightly.write_report.fn(night.warehouse, night.run_id)
     assert report.name == f"run-{night.run_id:05d}.html" and report.stat().st_size > 0

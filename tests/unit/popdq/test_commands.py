@@ -10,6 +10,7 @@ from popdq import commands
 from popdq.errors import PopdqError
 from popdq.localities import parse_locality
 from warehouse.db import open_warehouse
+from warehouse.findings import replace_findings
 from warehouse.queue import sync_queue
 
 REGISTRY = (
@@ -38,7 +39,9 @@ def warehouse(tmp_path: Path) -> Path:
     found = pl.DataFrame([finding("T1", "01"), finding("T2", "01"), finding("T3", "79")],
                          schema=FINDINGS_SCHEMA)
     with open_warehouse(db) as con:
-        sync_queue(con, run_id=1, findings=found, sources=["tax"])
+        replace_findings(con, run_id=1, source="tax", findings=found,
+                         records=found.get_column("record_id"))
+        sync_queue(con, run_id=1, sources=["tax"])
     return db
 
 

@@ -6,8 +6,8 @@ import polars as pl
 import pytest
 
 import synth
+from popdq.contract import DATASETS, TRUTH_COLUMNS
 from synth import World
-from warehouse.contract import DATASETS, TRUTH_COLUMNS
 
 FILES = ("registry", "social_insurance", "tax", "health_insurance", "truth")
 

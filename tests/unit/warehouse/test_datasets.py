@@ -6,8 +6,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from popdq.contract import DATASETS
 from popdq.errors import PopdqError
-from warehouse.contract import DATASETS
 from warehouse.datasets import dataset_versions, load_file, read_dataset, replace_dataset
 from warehouse.db import open_warehouse
 from warehouse.readers import Extract
@@ -24,9 +24,9 @@ def registry_csv(path: Path, *ids: str) -> Path:
 def test_load_replaces_the_dataset_and_logs_counts(tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
     with open_warehouse(db) as con:
-        first, _ = load_file(con, "registry", registry_csv(tmp_path / "a.csv", "1", "2", "2"),
+        first = load_file(con, "registry", registry_csv(tmp_path / "a.csv", "1", "2", "2"),
                              loaded_by="tester")
-        second, _ = load_file(con, "registry", registry_csv(tmp_path / "b.csv", "3"),
+        second = load_file(con, "registry", registry_csv(tmp_path / "b.csv", "3"),
                               loaded_by="tester")
         assert (first.rows_read, first.rows_loaded, first.rows_quarantined) == (3, 2, 1)
         assert read_dataset(con, "registry")["person_id"].to_list() == ["3"]

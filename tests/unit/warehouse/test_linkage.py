@@ -1,15 +1,19 @@
-"""Link storage: full replace per source, locality replace, stable export order."""
+"""Link storage: replaced record by record, the state each link was computed from, the model."""
 
 from pathlib import Path
 
 import duckdb
 import polars as pl
-import pytest
 
-from popdq.errors import PopdqError
 from popdq.localities import parse_locality
 from warehouse.db import open_warehouse
-from warehouse.linkage import latest_model, read_matches, replace_links, save_model
+from warehouse.linkage import (
+    latest_model,
+    read_link_state,
+    read_matches,
+    replace_links,
+    save_model,
+)
 
 
 def links(rows: list[tuple[str, str | None, str, str]]) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -26,8 +30,12 @@ def links(rows: list[tuple[str, str | None, str, str]]) -> tuple[pl.DataFrame, p
             "ambiguous": [False] * len(rows),
             "province": [r[2] for r in rows],
             "commune": [r[3] for r in rows],
+            "row_hash": [7] * len(rows),
+            "registry_sha256": ["abc"] * len(rows),
+            "model_run_id": [1] * len(rows),
         },
-        schema_overrides={"second_person_id": pl.String, "second_score": pl.Float64},
+        schema_overrides={"second_person_id": pl.String, "second_score": pl.Float64,
+                          "row_hash": pl.UInt64},
     )
     explanations = pl.DataFrame({
         "source": ["tax"] * len(rows), "record_id": [r[0] for r in rows],
@@ -42,30 +50,44 @@ def current(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str | None, int]]
         "SELECT record_id, person_id, run_id FROM matches ORDER BY record_id").fetchall()
 
 
-def test_full_then_locality_rerun_touches_only_that_locality(tmp_path: Path) -> None:
+def records(*ids: str) -> pl.Series:
+    return pl.Series("record_id", ids, dtype=pl.String)
+
+
+def test_links_are_replaced_record_by_record(tmp_path: Path) -> None:
     with open_warehouse(tmp_path / "w.duckdb") as con:
         m, e = links([("R1", "P1", "79", "26704"), ("R2", "P2", "01", "00004"),
                       ("R3", None, "79", "26710")])
-        replace_links(con, run_id=1, source="tax", matches=m, explanations=e)
+        replace_links(con, run_id=1, source="tax", records=records("R1", "R2", "R3"),
+                      matches=m, explanations=e)
         m2, e2 = links([("R1", "P9", "79", "26704"), ("R3", "P3", "79", "26710")])
-        replace_links(con, run_id=2, source="tax", matches=m2, explanations=e2,
-                      locality=parse_locality("79"))
+        replace_links(con, run_id=2, source="tax", records=records("R1", "R3"), matches=m2,
+                      explanations=e2)
         assert current(con) == [("R1", "P9", 2), ("R2", "P2", 1), ("R3", "P3", 2)]
         assert con.execute("SELECT record_id, person_id, run_id FROM match_explanations"
                            " ORDER BY 1").fetchall() == [("R1", "P9", 2), ("R2", "P2", 1),
                                                          ("R3", "P3", 2)]
-        # a record that moved into the commune replaces its old row, never duplicates it
+        # a record gone from the extract: named, without a new row, its rows go
         m3, e3 = links([("R2", "P2", "79", "26704")])
-        replace_links(con, run_id=3, source="tax", matches=m3, explanations=e3,
-                      locality=parse_locality("26704"))
+        replace_links(con, run_id=3, source="tax", records=records("R1", "R2"), matches=m3,
+                      explanations=e3)
         assert current(con) == [("R2", "P2", 3), ("R3", "P3", 2)]
         assert read_matches(con)["record_id"].to_list() == ["R2", "R3"]
 
 
-def test_model_of_the_last_full_run(tmp_path: Path) -> None:
+def test_link_state_of_a_locality(tmp_path: Path) -> None:
     with open_warehouse(tmp_path / "w.duckdb") as con:
-        with pytest.raises(PopdqError, match="no full run yet"):
-            latest_model(con)
+        m, e = links([("R1", "P1", "79", "26704"), ("R2", "P2", "01", "00004")])
+        replace_links(con, run_id=1, source="tax", records=records("R1", "R2"),
+                      matches=m, explanations=e)
+        state = read_link_state(con, "tax", parse_locality("26704"))
+        assert state.select("record_id", "row_hash", "registry_sha256", "model_run_id").rows() \
+            == [("R1", 7, "abc", 1)]
+
+
+def test_the_current_model_is_the_newest(tmp_path: Path) -> None:
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        assert latest_model(con) is None
         save_model(con, 1, '{"v": 1}')
         save_model(con, 4, '{"v": 4}')
         assert latest_model(con) == (4, '{"v": 4}')

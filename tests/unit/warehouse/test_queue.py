@@ -11,7 +11,9 @@ from matching.discrepancies import FINDINGS_SCHEMA
 from popdq.errors import PopdqError
 from popdq.localities import Locality, parse_locality
 from warehouse.db import open_warehouse
+from warehouse.findings import replace_findings
 from warehouse.queue import act_on_items, audit_trail, find_items, sync_queue
+from warehouse.scope import in_locality
 
 
 def finding(record_id: str, kind: str = "name_mismatch", value: str = "Nguyen Van A",
@@ -49,7 +51,12 @@ def audit_count(con: duckdb.DuckDBPyConnection) -> int:
 
 def sync(con: duckdb.DuckDBPyConnection, run_id: int, frame: pl.DataFrame,
          locality: Locality | None = None) -> str:
-    return str(sync_queue(con, run_id=run_id, findings=frame, sources=["tax"], locality=locality))
+    """A night whose findings for tax (in the locality) are `frame`, as publish leaves them."""
+    where, params = in_locality(locality)
+    con.execute(f"DELETE FROM findings WHERE source = 'tax' AND {where}", params)
+    replace_findings(con, run_id=run_id, source="tax", findings=frame,
+                     records=frame.get_column("record_id"))
+    return str(sync_queue(con, run_id=run_id, sources=["tax"], locality=locality))
 
 
 def test_an_unchanged_night_leaves_the_queue_identical(con: duckdb.DuckDBPyConnection) -> None:

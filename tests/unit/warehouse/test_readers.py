@@ -7,8 +7,8 @@ import polars as pl
 import pytest
 from openpyxl import Workbook
 
+from popdq.contract import DATASETS
 from popdq.errors import PopdqError
-from warehouse.contract import DATASETS
 from warehouse.readers import read_extract
 
 REGISTRY = DATASETS["registry"]

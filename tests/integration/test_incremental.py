@@ -1,0 +1,147 @@
+"""Incremental nightly runs publish exactly what a full run publishes, and redo only what
+changed (issue: a run costs what changed)."""
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from tests.integration.conftest import popdq
+
+FILES = ("registry", "social_insurance", "tax", "health_insurance")
+EXPORTS = ("matches", "discrepancies", "queue")
+
+
+def run(db: Path, *args: str) -> str:
+    result = popdq("run", "--as-of", "2026-07-01", *args, "--warehouse", db)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def exports(db: Path, out: Path) -> dict[str, bytes]:
+    found = {}
+    for name in EXPORTS:
+        assert popdq("export", name, "--out", out / f"{name}.csv", "--warehouse", db
+                     ).returncode == 0
+        found[name] = (out / f"{name}.csv").read_bytes()
+    return found
+
+
+def unseen(queue: bytes) -> pl.DataFrame:
+    """The queue export without the column that says which run last saw each item."""
+    return pl.read_csv(queue, infer_schema=False).drop("last_seen_run")
+
+
+def query(db: Path, sql: str) -> list[tuple[object, ...]]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def last_run(db: Path) -> dict[str, object]:
+    run_id, mode, model_run_id, counts = query(
+        db, "SELECT run_id, mode, model_run_id, counts FROM runs ORDER BY run_id DESC LIMIT 1")[0]
+    return {"run_id": run_id, "mode": mode, "model_run_id": model_run_id,
+            "counts": json.loads(str(counts))}
+
+
+def relinked(db: Path) -> int:
+    counts = last_run(db)["counts"]
+    assert isinstance(counts, dict)
+    return sum(int(c["relinked"]) for c in counts.values())
+
+
+def edit(path: Path, out: Path, change: dict[str, dict[str, str]], drop: set[str],
+         add: list[dict[str, str]]) -> Path:
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    key = next(iter(rows[0]))
+    with out.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            if row[key] not in drop:
+                writer.writerow({**row, **change.get(row[key], {})})
+        for row in add:
+            writer.writerow({**rows[0], **row})
+    return out
+
+
+@pytest.fixture(scope="module")
+def warehouse(world: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("incremental") / "w.duckdb"
+    for name in FILES:
+        assert popdq("load", name, world / f"{name}.csv", "--warehouse", db).returncode == 0
+    run(db)
+    return db
+
+
+def test_an_unchanged_night_and_an_identical_reload_redo_nothing(
+    warehouse: Path, world: Path, tmp_path: Path,
+) -> None:
+    before = exports(warehouse, tmp_path)
+    links = query(warehouse, "SELECT * FROM matches ORDER BY source, record_id")
+    run(warehouse)
+    assert (last_run(warehouse)["mode"], relinked(warehouse)) == ("incremental", 0)
+    for name in ("registry", "tax"):
+        assert popdq("load", name, world / f"{name}.csv", "--warehouse", warehouse
+                     ).returncode == 0
+    run(warehouse)
+    assert relinked(warehouse) == 0
+    assert query(warehouse, "SELECT * FROM matches ORDER BY source, record_id") == links
+    after = exports(warehouse, tmp_path)
+    assert (after["matches"], after["discrepancies"]) == (before["matches"],
+                                                         before["discrepancies"])
+    assert_frame_equal(unseen(after["queue"]), unseen(before["queue"]))  # last_seen_run moved
+
+
+def test_after_changes_an_incremental_run_publishes_what_a_full_run_does(
+    warehouse: Path, world: Path, tmp_path: Path,
+) -> None:
+    with (world / "registry.csv").open(encoding="utf-8") as f:
+        people = list(csv.DictReader(f))
+    alive = [p for p in people if p["status"] == "alive"]
+    died, corrected, twin = alive[3], alive[5], alive[7]
+    registry = edit(world / "registry.csv", tmp_path / "registry.csv",
+                    {died["person_id"]: {"status": "deceased", "date_of_death": "2026-03-01"},
+                     corrected["person_id"]: {"date_of_birth": "1961-02-03"}},
+                    drop=set(),
+                    add=[{**twin, "person_id": "079299999999", "date_of_birth": "1999-09-09"}])
+    with (world / "tax.csv").open(encoding="utf-8") as f:
+        tax = list(csv.DictReader(f))
+    extract = edit(world / "tax.csv", tmp_path / "tax.csv",
+                   {r["record_id"]: {"full_name": r["full_name"] + " Văn"} for r in tax[:20]},
+                   drop={r["record_id"] for r in tax[20:35]},
+                   add=[{**r, "record_id": "NEW-" + r["record_id"]} for r in tax[40:45]])
+    for name, path in (("registry", registry), ("tax", extract)):
+        assert popdq("load", name, path, "--warehouse", warehouse).returncode == 0
+    twin_db = tmp_path / "full" / "w.duckdb"
+    twin_db.parent.mkdir()
+    shutil.copy(warehouse, twin_db)
+
+    out = run(warehouse)
+    counted = last_run(warehouse)["counts"]
+    assert isinstance(counted, dict)
+    assert 0 < relinked(warehouse) < sum(int(c["records"]) for c in counted.values()) // 10
+    assert "fixed at source" in out
+    run(twin_db, "--full")
+    assert last_run(twin_db)["mode"] == "full"
+    assert exports(warehouse, tmp_path) == exports(twin_db, tmp_path / "full")
+
+
+def test_retrain_makes_a_new_model_version_that_later_runs_use(warehouse: Path) -> None:
+    models = int(str(query(warehouse, "SELECT count(*) FROM link_models")[0][0]))
+    run(warehouse, "--retrain")
+    trained = last_run(warehouse)
+    assert trained["model_run_id"] == trained["run_id"]
+    assert query(warehouse, "SELECT count(*) FROM link_models")[0][0] == models + 1
+    run(warehouse)
+    assert last_run(warehouse)["model_run_id"] == trained["run_id"]
+    assert relinked(warehouse) == 0

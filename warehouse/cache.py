@@ -1,0 +1,77 @@
+"""Work done once per dataset version, kept beside the warehouse.
+
+A prepared dataset (normalised names, dates, blocking keys) depends only on
+the dataset's content and on the code that prepares it, so it is kept as a
+Parquet file named by both: the file's sha256 and `code_version()`. A reload
+of an identical file, or a rerun, finds it; a new file or a new popdq does
+not, and prepares again. The files sit in `<warehouse>.work/` with the
+warehouse's own permissions (owner-only), where workers of a cluster can read
+them too.
+"""
+
+import hashlib
+import os
+from functools import cache
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+
+import polars as pl
+
+_CODE = ("matching", "popdq")
+"""Packages whose code or data decide what a prepared frame or a validation holds."""
+
+
+def work_dir(warehouse: Path) -> Path:
+    """`<warehouse>.work/`, created owner-only."""
+    folder = Path(warehouse).with_name(Path(warehouse).name + ".work")
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder
+
+
+@cache
+def code_version() -> str:
+    """A fingerprint of the preparing code and its data (and of polars, whose hashes the
+    blocking keys are): a prepared file of another version is never read."""
+    digest = hashlib.sha256(pl.__version__.encode())
+    for package in _CODE:
+        for path, data in sorted(_files(resources.files(package), package)):
+            digest.update(path.encode())
+            digest.update(data)
+    return digest.hexdigest()[:16]
+
+
+def _files(folder: Traversable, prefix: str) -> list[tuple[str, bytes]]:
+    found = []
+    for entry in folder.iterdir():
+        name = f"{prefix}/{entry.name}"
+        if entry.is_dir():
+            if entry.name != "__pycache__":
+                found += _files(entry, name)
+        elif entry.name.endswith((".py", ".csv", ".toml")):
+            found.append((name, entry.read_bytes()))
+    return found
+
+
+def prepared_path(warehouse: Path, dataset: str, sha256: str) -> Path:
+    """Where the prepared frame of one dataset version is kept."""
+    return work_dir(warehouse) / f"{dataset}-{sha256[:32]}-{code_version()}.parquet"
+
+
+def read_prepared(warehouse: Path, dataset: str, sha256: str,
+                  where: pl.Expr | None = None) -> pl.DataFrame | None:
+    """The kept prepared frame (only the rows `where` selects), or None if there is none."""
+    path = prepared_path(warehouse, dataset, sha256)
+    if not path.is_file():
+        return None
+    scan = pl.scan_parquet(path)
+    return (scan if where is None else scan.filter(where)).collect()
+
+
+def keep_prepared(warehouse: Path, dataset: str, sha256: str, frame: pl.DataFrame) -> Path:
+    """Keep a prepared frame (written to a temporary name first: never half a file)."""
+    path = prepared_path(warehouse, dataset, sha256)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    frame.write_parquet(partial)
+    os.replace(partial, path)
+    return path
