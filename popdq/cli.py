@@ -25,6 +25,7 @@ from popdq.options import (
     warehouse_option,
 )
 from popdq.views import render_item, render_list, render_load
+from warehouse.datasets import MAX_SHRINK
 from warehouse.lifecycle import STATUSES
 
 
@@ -54,11 +55,14 @@ def synth(persons: int, seed: int, out: Path, warehouse: Path) -> None:
 @click.argument("kind", type=click.Choice(list(DATASETS)), metavar="KIND")
 @click.argument("file", type=click.Path(path_type=Path))
 @by_option
+@click.option("--allow-shrink", is_flag=True, help="Load even if the dataset would be left "
+              f"empty or lose more than {MAX_SHRINK:.0%} of its rows.")
 @warehouse_option
-def load(kind: str, file: Path, by: str | None, warehouse: Path) -> None:
+def load(kind: str, file: Path, by: str | None, allow_shrink: bool, warehouse: Path) -> None:
     """Load or replace the registry or one source extract."""
     with progress.step(f"Loading {kind} from {file.name}"):
-        summary = commands.load(warehouse, kind, file, by or getpass.getuser())
+        summary = commands.load(warehouse, kind, file, by or getpass.getuser(),
+                                allow_shrink=allow_shrink)
     click.echo(render_load(summary))
 
 

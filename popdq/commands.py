@@ -51,9 +51,12 @@ def synthesise(persons: int, seed: int, out: Path) -> dict[str, Path]:
     return synth.write_world(synth.generate_world(persons, seed), out)
 
 
-def load(warehouse: Path, kind: str, file: Path, by: str) -> LoadSummary:
+def load(warehouse: Path, kind: str, file: Path, by: str, *,
+         allow_shrink: bool = False) -> LoadSummary:
+    """Make a file the current version of its dataset; one much smaller than the current
+    version, or empty, is refused unless allow_shrink."""
     with open_warehouse(warehouse) as con:
-        return load_file(con, kind, file, loaded_by=by)
+        return load_file(con, kind, file, loaded_by=by, allow_shrink=allow_shrink)
 
 
 def run(warehouse: Path, locality: Locality | None, source: str | None, as_of: dt.date, *,

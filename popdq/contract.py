@@ -6,8 +6,10 @@ error type), so a column list, a kind or a status is never written twice.
 """
 
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from importlib import resources
+from types import MappingProxyType
 from typing import Any
 
 from popdq.errors import BadParameter
@@ -34,6 +36,8 @@ class Dataset:
     code: str | None
     personal_id: str
     identifiers: tuple[str, ...]
+    id_digits: Mapping[str, tuple[int, ...]] = field(hash=False)
+    """Identifier column → the digit counts its numbers may have (with `ID_LEADING_ZEROS`)."""
     dates: tuple[str, ...]
     statuses: tuple[str, ...]
     active: Active
@@ -68,6 +72,7 @@ def _dataset(kind: str, spec: dict[str, Any]) -> Dataset:
         kind=kind, table=spec["table"], key=spec["key"], columns=tuple(spec["columns"]),
         required=frozenset(spec["required"]), code=spec["code"] or None,
         personal_id=spec["personal_id"], identifiers=tuple(spec["identifiers"]),
+        id_digits=MappingProxyType({c: tuple(n) for c, n in spec["id_digits"].items()}),
         dates=tuple(spec["dates"]), statuses=tuple(spec["statuses"]),
         active=Active(**spec["active"]), masked=frozenset(spec["masked"]),
     )
@@ -93,6 +98,9 @@ CRITERIA: dict[str, str] = dict(_CONTRACT["criteria"])
 
 TRUTH_COLUMNS: tuple[str, ...] = tuple(_CONTRACT["truth_columns"])
 """Columns of the synthetic world's truth.csv (contract §4)."""
+
+ID_LEADING_ZEROS: dict[int, int] = {int(n): z for n, z in _CONTRACT["id_leading_zeros"].items()}
+"""Digit count of an identifier number → at most how many leading zeros it can start with."""
 
 MASKED_FIELDS: frozenset[str] = frozenset().union(*(d.masked for d in DATASETS.values()))
 """Every field whose values identify a person by number, in any dataset."""

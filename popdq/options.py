@@ -31,9 +31,15 @@ def _quiet_interpreter_teardown() -> None:
 
 
 class OneLineErrors(click.Group):
-    """Turn every error into `popdq: <reason>` on one line."""
+    """Turn every error into `popdq: <reason>` on one line; the entry point of the CLI.
+
+    It also sets the umask to 0o077 first thing: the warehouse, its write-ahead log,
+    exports and reports hold personal data, so every file popdq (or DuckDB, Prefect,
+    …) creates is owner-only from its creation, not chmod-ed afterwards.
+    """
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
+        os.umask(0o077)  # before anything is written: every file popdq makes is owner-only
         kwargs["standalone_mode"] = False
         try:
             return super().main(*args, **kwargs)

@@ -37,6 +37,32 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+MAX_SHRINK = 0.10
+"""The largest share of a dataset's rows a new version may lose without the steward
+saying so (`allow_shrink`): more usually means a truncated or wrong file."""
+
+
+def refuse_shrinking(con: duckdb.DuckDBPyConnection, dataset: Dataset, extract: Extract,
+                     max_shrink: float = MAX_SHRINK) -> None:
+    """A file that would empty a dataset, or cut it by more than max_shrink, is refused."""
+    current = con.execute(f"SELECT count(*) FROM {dataset.table}").fetchall()[0][0]
+    new = extract.rows.height
+    if new and new >= current * (1 - max_shrink):
+        return
+    loaded = f"the loaded version has {current:,} rows" if current else "none is loaded yet"
+    if new:
+        what = (f"{dataset.kind} would shrink by {1 - new / current:.1%} "
+                f"(more than {max_shrink:.0%})")
+        this = f"this file has {new:,}"
+    else:
+        read = extract.rows_read
+        what = f"{dataset.kind} would be left empty"
+        this = ("this file has no loadable rows "
+                + (f"({read:,} read, all quarantined)" if read else "(a header only)"))
+    raise PopdqError(f"{extract.file_name}: {what}: {loaded}, {this}; nothing changed "
+                     "(pass --allow-shrink to load it anyway)")
+
+
 def replace_dataset(
     con: duckdb.DuckDBPyConnection,
     dataset: Dataset,
@@ -45,8 +71,13 @@ def replace_dataset(
     sha256: str,
     loaded_by: str,
     loaded_at: dt.datetime | None = None,
+    allow_shrink: bool = False,
 ) -> LoadSummary:
-    """Swap in a new version of a dataset; on any failure the previous version stays."""
+    """Swap in a new version of a dataset; on any failure the previous version stays.
+
+    Unless allow_shrink, a version that is empty or much smaller than the current one is
+    refused (`refuse_shrinking`): a truncated export must not silently replace the data.
+    """
     loaded_at = loaded_at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     quarantined = pl.DataFrame(
         [(q.line_number, q.raw_line, q.reason, q.rule) for q in extract.quarantined],
@@ -54,6 +85,8 @@ def replace_dataset(
     )
     try:
         with transaction(con):
+            if not allow_shrink:
+                refuse_shrinking(con, dataset, extract)
             load_id = con.execute(
                 "SELECT coalesce(max(load_id), 0) + 1 FROM load_log").fetchall()[0][0]
             stamp = [pl.lit(load_id).alias("load_id"), pl.lit(dataset.kind).alias("dataset"),
@@ -100,12 +133,14 @@ def read_dataset(con: duckdb.DuckDBPyConnection, kind: str) -> pl.DataFrame:
 
 
 def load_file(
-    con: duckdb.DuckDBPyConnection, kind: str, path: Path, *, loaded_by: str
+    con: duckdb.DuckDBPyConnection, kind: str, path: Path, *, loaded_by: str,
+    allow_shrink: bool = False,
 ) -> LoadSummary:
     """Read a file against the contract and make it the current version of its dataset."""
     ds = dataset(kind)
     extract = read_extract(path, ds)
-    return replace_dataset(con, ds, extract, sha256=file_sha256(path), loaded_by=loaded_by)
+    return replace_dataset(con, ds, extract, sha256=file_sha256(path), loaded_by=loaded_by,
+                           allow_shrink=allow_shrink)
 
 
 def read_record(con: duckdb.DuckDBPyConnection, kind: str, key: str) -> dict[str, str | None]:

@@ -2,6 +2,7 @@
 
 import os
 import stat
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -15,6 +16,13 @@ from popdq.errors import PopdqError
 MIGRATIONS = resources.files("warehouse") / "migrations"
 
 _OWNER_ONLY = stat.S_IRUSR | stat.S_IWUSR
+
+CONNECTION_CONFIG: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
+"""Every connection popdq opens: no extension is fetched from the network or loaded behind
+its back (a query that needs one fails instead)."""
 
 
 def read_migrations(folder: Path | None = None) -> list[tuple[int, str, str]]:
@@ -72,31 +80,69 @@ def restrict_to_owner(path: Path) -> None:
             os.chmod(p, _OWNER_ONLY)
 
 
+class _OwnerOnlyUmask:
+    """The process umask held at 0o077 while any holder needs it. The umask is process-wide
+    and connections overlap (nested opens, the flow's threads), so the first holder sets it
+    and the last one puts the old value back."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._holders = 0
+        self._saved = 0
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if not self._holders:
+                self._saved = os.umask(0o077)
+                os.umask(self._saved | 0o077)
+            self._holders += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._holders -= 1
+            if not self._holders:
+                os.umask(self._saved)
+
+
+owner_only_files = _OwnerOnlyUmask()
+"""`with owner_only_files:` — every file created meanwhile (by popdq or DuckDB: the
+database, its write-ahead log, spill files) is owner-only from its creation."""
+
+
+def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with popdq's settings (`CONNECTION_CONFIG`); one-line errors."""
+    try:
+        return duckdb.connect(str(path), read_only=read_only, config=CONNECTION_CONFIG)
+    except duckdb.Error as exc:
+        raise PopdqError(f"{path}: cannot open the warehouse: {_first_line(exc)}") from exc
+
+
 @contextmanager
 def open_warehouse(
     path: Path, *, read_only: bool = False, migrations: Path | None = None
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Connect, upgrade the schema if needed, and close on exit."""
+    """Connect, upgrade the schema if needed, and close on exit.
+
+    The umask stays 0o077 until the connection is closed, not only while connecting:
+    DuckDB creates the write-ahead log (`<warehouse>.wal`, personal data) at the first
+    write, and that must be owner-only too.
+    """
     path = Path(path)
     if read_only and not path.exists():
         raise PopdqError(f"{path}: no warehouse here (load data first, or pass --warehouse)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    old_umask = os.umask(0o077)
-    try:
-        con = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.Error as exc:
-        raise PopdqError(f"{path}: cannot open the warehouse: {_first_line(exc)}") from exc
-    finally:
-        os.umask(old_umask)
-    try:
-        if not read_only:
-            migrate(con, migrations)
-            restrict_to_owner(path)
-        elif schema_version(con) != len(read_migrations(migrations)):
-            raise PopdqError(f"{path}: warehouse schema is out of date; run a load or run first")
-        yield con
-    finally:
-        con.close()
+    with owner_only_files:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        con = connect(path, read_only=read_only)
+        try:
+            if not read_only:
+                restrict_to_owner(path)  # a file made before popdq held the umask
+                migrate(con, migrations)
+            elif schema_version(con) != len(read_migrations(migrations)):
+                raise PopdqError(
+                    f"{path}: warehouse schema is out of date; run a load or run first")
+            yield con
+        finally:
+            con.close()
 
 
 _IN_TRANSACTION: set[int] = set()

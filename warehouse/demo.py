@@ -5,21 +5,21 @@ from pathlib import Path
 import duckdb
 
 from popdq.errors import PopdqError
-from warehouse.db import open_warehouse
+from warehouse.db import connect, open_warehouse
 
 
 def reset_demo_warehouse(path: Path) -> None:
     """Start an empty warehouse marked as the demo's; refuse to wipe one that is not."""
     if path.exists():
         try:
-            con = duckdb.connect(str(path), read_only=True)
+            con = connect(path, read_only=True)
             try:
                 origin = con.execute(
                     "SELECT value FROM warehouse_meta WHERE key = 'origin'"
                 ).fetchall()
             finally:
                 con.close()
-        except duckdb.Error:
+        except (duckdb.Error, PopdqError):
             origin = []
         if origin != [("demo",)]:
             raise PopdqError(

@@ -1,29 +1,44 @@
 """Reading contract extracts (CSV, Parquet, .xlsx) into all-text frames.
 
-Every data row ends up either in the frame or in the quarantine list with a
+Every data record ends up either in the frame or in the quarantine list with a
 reason, so `rows_read == rows_loaded + rows_quarantined` holds by construction.
-A file-level problem (unknown format, missing required column) refuses the
-whole file with one line naming the file and the column.
+A file-level problem (unknown format, missing required column, a column that
+cannot be text) refuses the whole file with one line naming the file and the column.
+
+CSV has two readers and one outcome. polars' native reader parses the file, all
+columns as text, and column operations check it; if polars reports anything
+irregular, or its records do not add up to the file's lines and separators (an
+empty line, a record of the wrong width, a quote left open, bad UTF-8), the file is
+read again record by record by the exact reader, which sets each irregular record
+aside with its reason. tests/unit/warehouse/test_readers.py checks that both give
+the same Extract on a corpus of files.
+
+Excel and Parquet can store an identifier as a number, which drops its leading
+zeros: they are restored where the digit count says how many were lost
+(`Dataset.id_digits`, `ID_LEADING_ZEROS`), and the record is set aside where it
+does not.
 """
 
 import csv
 import datetime as dt
 import io
 import json
-from collections.abc import Iterator
+import math
+import re
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import chain, islice
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+import numpy as np
 import polars as pl
 
-from popdq.contract import Dataset
+from popdq.contract import ID_LEADING_ZEROS, Dataset
 from popdq.errors import PopdqError
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".xlsx": "xlsx"}
-
-_RawRow = tuple[int, list[str | None], str]
-"""(line number, values, raw text of the row) as a reader yields it."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +55,8 @@ RULES: dict[str, str] = {
     "empty_row": "empty row",
     "wrong_width": "wrong number of fields",
     "not_utf8": "not valid UTF-8 text",
+    "unclosed_quote": "quote not closed",
+    "numeric_id": "identifier stored as a number that cannot be restored",
     "empty_key": "empty key",
     "duplicate_key": "duplicate key",
 }
@@ -61,6 +78,33 @@ class Extract:
         return self.rows.height + len(self.quarantined)
 
 
+RawText = Callable[[pl.DataFrame], list[str]]
+"""The raw text of some records of a `_Table` (its `cells` rows), as quarantine stores it."""
+
+
+@dataclass(frozen=True)
+class _Table:
+    """A file's records as a reader found them, before the contract's checks."""
+
+    header: list[str]
+    cells: pl.DataFrame
+    """`line`, `rule` and `reason` (where the reader set the record aside already) and one
+    text column per header column, named by position: c0, c1, …"""
+    raw_text: RawText
+
+
+class _Problem(NamedTuple):
+    rule: str
+    reason: str
+
+
+MAX_RECORD_LINES = 1_000
+"""A quoted field still open after this many lines is a quote left open, not an address."""
+
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
+"""Bytes that were not UTF-8 survive decoding (surrogateescape) as lone surrogates."""
+
+
 def read_extract(path: Path, dataset: Dataset) -> Extract:
     """Read one extract of a dataset; raise PopdqError when the file cannot be used at all."""
     path = Path(path)
@@ -70,52 +114,84 @@ def read_extract(path: Path, dataset: Dataset) -> Extract:
         raise PopdqError(f"{path.name}: unsupported file type {path.suffix!r} (use {known})")
     if not path.is_file():
         raise PopdqError(f"{path}: no such file")
-    reader = {"csv": _read_csv, "parquet": _read_parquet, "xlsx": _read_xlsx}[file_format]
-    header, rows = reader(path)
-    return _check_rows(path.name, file_format, dataset, header, rows)
+    reader = {"csv": read_csv_table, "parquet": _read_parquet, "xlsx": _read_xlsx}[file_format]
+    return _check_table(path.name, file_format, dataset, reader(path, dataset))
 
 
-def _check_rows(
-    file_name: str,
-    file_format: str,
-    dataset: Dataset,
-    header: list[str],
-    rows: Iterator[_RawRow],
-) -> Extract:
-    _check_header(file_name, dataset, header)
-    position = {name: i for i, name in enumerate(header)}
-    extra_names = [name for name in header if name not in dataset.columns]
-    key_at = position[dataset.key]
-    columns: dict[str, list[str | None]] = {c: [] for c in ("line_number", *dataset.columns)}
-    extras: list[str | None] = []
-    line_numbers: list[int] = []
-    first_seen: dict[str, int] = {}
-    quarantined: list[QuarantinedRow] = []
-    for line_number, values, raw in rows:
-        problem = _row_problem(values, len(header), key_at, dataset.key, first_seen, line_number)
-        if problem:
-            quarantined.append(QuarantinedRow(line_number, raw, *problem))
-            continue
-        line_numbers.append(line_number)
-        for name in dataset.columns:
-            at = position.get(name)
-            columns[name].append(_blank_to_none(values[at]) if at is not None else None)
-        extras.append(
-            json.dumps({n: values[position[n]] for n in extra_names}, ensure_ascii=False)
-            if extra_names
-            else None
-        )
-    _refuse_legacy_encoding(file_name, quarantined, len(line_numbers))
-    del columns["line_number"]
-    frame = pl.DataFrame(
-        {"line_number": line_numbers, **columns, "extra": extras},
-        schema={"line_number": pl.Int64, **{c: pl.String for c in columns}, "extra": pl.String},
+def _check_table(file_name: str, file_format: str, dataset: Dataset, table: _Table) -> Extract:
+    """Apply the contract to a reader's records: the header, then each record, then split."""
+    _check_header(file_name, dataset, table.header)
+    names = {name: f"c{i}" for i, name in enumerate(table.header)}
+    cells = _judge_records(table.cells, list(names.values()), names[dataset.key], dataset.key)
+    set_aside = cells.filter(pl.col("rule").is_not_null())
+    quarantined = [
+        QuarantinedRow(line, raw, rule, reason) for (line, rule, reason), raw in zip(
+            set_aside.select("line", "rule", "reason").iter_rows(),
+            table.raw_text(set_aside), strict=True)
+    ]
+    loaded = cells.filter(pl.col("rule").is_null())
+    _refuse_legacy_encoding(file_name, quarantined, loaded.height)
+    return Extract(file_name, file_format, _contract_rows(dataset, names, loaded), quarantined)
+
+
+def _judge_records(cells: pl.DataFrame, columns: list[str], key_column: str,
+                   key: str) -> pl.DataFrame:
+    """Set `rule` and `reason` where a record cannot load: what the reader found, else an
+    empty record, an empty key, or a key already loaded (a duplicate names the first line).
+    Column operations, so a million records cost no Python loop."""
+    key_value = pl.col(key_column)
+    cells = cells.with_columns(pl.coalesce(
+        "rule",
+        pl.when(pl.all_horizontal(_is_blank(pl.col(c)) for c in columns))
+        .then(pl.lit("empty_row")),
+        pl.when(_is_blank(key_value)).then(pl.lit("empty_key")),
+    ).alias("rule"))
+    first = pl.when(pl.col("rule").is_null()).then(pl.col("line")).min().over(key_value)
+    return cells.with_columns(first.alias("first")).with_columns(
+        pl.when(pl.col("rule").is_null() & (pl.col("line") != pl.col("first")))
+        .then(pl.lit("duplicate_key")).otherwise(pl.col("rule")).alias("rule"),
+    ).with_columns(pl.coalesce(
+        "reason",
+        pl.when(pl.col("rule") == "empty_row").then(pl.lit(RULES["empty_row"])),
+        pl.when(pl.col("rule") == "empty_key").then(pl.lit(f"empty {key}")),
+        pl.when(pl.col("rule") == "duplicate_key").then(pl.format(
+            f"duplicate {key} (first at line {{}})", pl.col("first"))),
+    ).alias("reason"))
+
+
+def _contract_rows(dataset: Dataset, names: dict[str, str], cells: pl.DataFrame) -> pl.DataFrame:
+    """line_number, the contract's columns (empty → null, absent → null) and extra as JSON."""
+    extra = [name for name in names if name not in dataset.columns]
+    columns = [
+        (pl.when(pl.col(names[c]) != "").then(pl.col(names[c])) if c in names else pl.lit(None))
+        .cast(pl.String).alias(c)
+        for c in dataset.columns
+    ]
+    return cells.select(
+        pl.col("line").cast(pl.Int64).alias("line_number"),
+        *columns,
+        (_json_object({n: pl.col(names[n]) for n in extra}) if extra else pl.lit(None))
+        .cast(pl.String).alias("extra"),
     )
-    return Extract(file_name, file_format, frame, quarantined)
+
+
+def _json_object(values: dict[str, pl.Expr]) -> pl.Expr:
+    """`json.dumps({name: value or ""}, ensure_ascii=False)` for every row, as an expression."""
+    parts: list[pl.Expr] = []
+    for i, (name, value) in enumerate(values.items()):
+        label = ("{" if i == 0 else ", ") + json.dumps(name, ensure_ascii=False) + ": "
+        encoded = (pl.struct(value.fill_null("").alias("v")).struct.json_encode()
+                   .str.strip_prefix('{"v":').str.strip_suffix("}"))
+        parts += [pl.lit(label), encoded]
+    return pl.concat_str([*parts, pl.lit("}")])
+
+
+def _is_blank(value: pl.Expr) -> pl.Expr:
+    return value.is_null() | (value == "")
 
 
 def _refuse_legacy_encoding(file_name: str, quarantined: list[QuarantinedRow],
-                           loaded: int) -> None:
+                            loaded: int) -> None:
     """A file that is mostly not UTF-8 is in another encoding, not a file of bad rows."""
     undecodable = sum(q.rule == "not_utf8" for q in quarantined)
     if undecodable and undecodable >= (loaded + len(quarantined)) / 2:
@@ -144,106 +220,470 @@ def _check_header(file_name: str, dataset: Dataset, header: list[str]) -> None:
         )
 
 
-def _row_problem(
-    values: list[str | None],
-    width: int,
-    key_at: int,
-    key: str,
-    first_seen: dict[str, int],
-    line_number: int,
-) -> tuple[str, str] | None:
-    """(rule, reason) a row cannot be loaded for, or None. Records the key's first line."""
+# ---------------------------------------------------------------- records read one by one
+
+
+class _Row(NamedTuple):
+    """One record as a row-by-row reader yields it."""
+
+    line: int
+    span: int
+    """How many physical lines the record covers."""
+    values: list[str | None]
+    problem: _Problem | None
+    """Why the reader already sets it aside (a quote left open, a number it cannot restore)."""
+
+
+def _table_from_rows(header: list[str], rows: Iterable[_Row], raw_text: RawText) -> _Table:
+    """Collect a row-by-row reader's records into a `_Table`, setting aside those whose
+    shape is wrong (empty, wrong width, not UTF-8) or that the reader already refused."""
+    width = len(header)
+    columns: list[list[str | None]] = [[] for _ in range(width)]
+    lines: list[int] = []
+    spans: list[int] = []
+    rules: list[str | None] = []
+    reasons: list[str | None] = []
+    for line, span, values, found in rows:
+        problem = found or _shape_problem(values, width)
+        lines.append(line)
+        spans.append(span)
+        rules.append(problem.rule if problem else None)
+        reasons.append(problem.reason if problem else None)
+        for column, value in zip(columns, values if problem is None else [None] * width,
+                                 strict=True):
+            column.append(value)
+    cells = pl.DataFrame(
+        {"line": lines, "span": spans, "rule": rules, "reason": reasons,
+         **{f"c{i}": column for i, column in enumerate(columns)}},
+        schema={"line": pl.Int64, "span": pl.Int64, "rule": pl.String, "reason": pl.String,
+                **{f"c{i}": pl.String for i in range(width)}},
+    )
+    return _Table(header, cells, raw_text)
+
+
+def _shape_problem(values: list[str | None], width: int) -> _Problem | None:
+    """An empty record, one of the wrong width, or one with bytes that are not UTF-8."""
     if all(v is None or v == "" for v in values):
-        return "empty_row", RULES["empty_row"]
+        return _Problem("empty_row", RULES["empty_row"])
     if len(values) != width:
-        return "wrong_width", f"expected {width} fields, found {len(values)}"
-    if any(v is not None and _has_undecodable(v) for v in values):
-        return "not_utf8", RULES["not_utf8"]
-    value = _blank_to_none(values[key_at])
-    if value is None:
-        return "empty_key", f"empty {key}"
-    if value in first_seen:
-        return "duplicate_key", f"duplicate {key} (first at line {first_seen[value]})"
-    first_seen[value] = line_number
+        return _Problem("wrong_width", f"expected {width} fields, found {len(values)}")
+    if any(v is not None and _UNDECODABLE.search(v) for v in values):
+        return _Problem("not_utf8", RULES["not_utf8"])
     return None
 
 
-def _blank_to_none(value: str | None) -> str | None:
-    return None if value is None or value == "" else value
+# ------------------------------------------------------------------------------------ CSV
 
 
-def _has_undecodable(value: str) -> bool:
-    """Bytes that were not UTF-8 survive decoding as lone surrogates."""
-    return any("\udc80" <= ch <= "\udcff" for ch in value)
+def read_csv_table(path: Path, dataset: Dataset) -> _Table:
+    """A CSV file's records: natively when polars can vouch for every line, else exactly."""
+    data = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
+    return read_csv_natively(data) or read_csv_exactly(path.name, data)
 
 
-def _read_csv(path: Path) -> tuple[list[str], Iterator[_RawRow]]:
-    text = path.read_bytes().decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
-    consumed: list[str] = []
+def read_csv_natively(data: bytes) -> _Table | None:
+    """Parse with polars (all columns text) and prove the parse covers every line, field and
+    quote of the file; None where it cannot, for the exact reader to read instead."""
+    end = data.find(b"\n")
+    header_line = (data if end < 0 else data[:end]).removesuffix(b"\r")
+    if not header_line or b'"' in header_line or data.count(b"\r") != data.count(b"\r\n"):
+        return None  # a quoted header, a lone CR (a line break for Python's csv, not polars)
+    if not _quotes_are_plain(data):
+        return None  # a quote left open, doubled, or inside a field
+    try:
+        header = header_line.decode("utf-8").split(",")
+        cells = pl.read_csv(
+            data, has_header=False, skip_lines=1, quote_char='"', separator=",",
+            schema={f"c{i}": pl.String for i in range(len(header))},
+        )
+    except (UnicodeDecodeError, pl.exceptions.PolarsError, pl.exceptions.PanicException):
+        return None  # bad UTF-8, a record wider than the header, a stray quote, …
+    spans = _record_spans(data, header_line.count(b","), cells)
+    if spans is None:
+        return None
+    lines = (pl.lit(2, pl.Int64) + spans.cum_sum() - spans).alias("line")
+    cells = cells.select(lines, spans.alias("span"), pl.lit(None, pl.String).alias("rule"),
+                         pl.lit(None, pl.String).alias("reason"), pl.all())
+    return _Table(header, cells, lambda rows: _lines_of_bytes(data, rows))
 
-    def lines() -> Iterator[str]:
-        for line in io.StringIO(text, newline=""):
-            consumed.append(line)
-            yield line
 
-    reader = csv.reader(lines(), strict=False)
-    header = next(reader, [])
-
-    def rows() -> Iterator[_RawRow]:
-        line_number = reader.line_num  # physical lines consumed so far
-        for values in reader:
-            first_line = line_number + 1
-            line_number = reader.line_num
-            raw = "".join(consumed).rstrip("\r\n")
-            consumed.clear()
-            yield first_line, list(values), _printable(raw)
-
-    consumed.clear()
-    return header, rows()
+_CHUNK = 1 << 24
+"""Bytes scanned at a time for quotes and line breaks: a bounded temporary array."""
 
 
-def _read_parquet(path: Path) -> tuple[list[str], Iterator[_RawRow]]:
+def _quotes_are_plain(data: bytes) -> bool:
+    """Quotes only around whole fields: each one in turn opens a field (after a comma or a
+    line break) or closes it (before one). Then Python's csv and polars cannot differ on
+    them; a doubled quote, a quote inside a field or one left open is left to Python."""
+    raw = np.frombuffer(data, dtype=np.uint8)
+    at = np.concatenate([np.flatnonzero(raw[i:i + _CHUNK] == ord('"')) + i
+                         for i in range(0, raw.size, _CHUNK)] or [np.zeros(0, np.int64)])
+    if at.size % 2:
+        return False
+    opens, closes = at[0::2], at[1::2]
+    before = raw[np.maximum(opens - 1, 0)]
+    after = raw[np.minimum(closes + 1, raw.size - 1)]
+    opening = (opens == 0) | (before == ord(",")) | (before == ord("\n"))
+    closing = ((closes == raw.size - 1) | (after == ord(",")) | (after == ord("\n"))
+               | (after == ord("\r")))
+    return bool(opening.all() and closing.all())
+
+
+def _record_spans(data: bytes, header_commas: int, cells: pl.DataFrame) -> pl.Series | None:
+    """How many lines each parsed record covers, or None if the records do not account for
+    every line and separator of the file (an empty line, a short record polars padded)."""
+    text = [pl.col(c) for c in cells.columns]
+    if cells.height and cells.select(pl.all_horizontal(c.is_null() for c in text).any()).item():
+        return None  # a blank line and a record of empty fields look alike to polars
+    in_values = 0 if b'"' not in data else cells.select(  # only a quoted field holds a comma
+        pl.sum_horizontal(c.str.count_matches(",", literal=True).sum() for c in text)).item()
+    if data.count(b",") != header_commas * (cells.height + 1) + (in_values or 0):
+        return None  # a record with fewer fields than the header
+    lines = data.count(b"\n") + (not data.endswith(b"\n"))
+    if lines == cells.height + 1:
+        return pl.Series("span", [1] * cells.height, pl.Int64)
+    spans = cells.select(1 + pl.sum_horizontal(
+        c.str.count_matches("\n", literal=True).fill_null(0) for c in text)).to_series()
+    if spans.sum() + 1 != lines or (spans > MAX_RECORD_LINES).any():
+        return None
+    return spans.cast(pl.Int64).rename("span")
+
+
+def _lines_of_bytes(data: bytes, rows: pl.DataFrame) -> list[str]:
+    """The physical lines of some records, as the exact reader shows them."""
+    if rows.is_empty():
+        return []
+    raw = np.frombuffer(data, dtype=np.uint8)
+    newline = [np.flatnonzero(raw[i:i + _CHUNK] == ord("\n")) + i + 1
+               for i in range(0, raw.size, _CHUNK)]
+    starts = np.concatenate([[0], *newline, [len(data)]])
+    return [
+        data[starts[line - 1]:starts[min(line - 1 + span, len(starts) - 1)]]
+        .decode("utf-8").rstrip("\r\n")
+        for line, span in rows.select("line", "span").iter_rows()
+    ]
+
+
+def read_csv_exactly(file_name: str, data: bytes) -> _Table:
+    """Read record by record with Python's csv module; irregular records are set aside, and
+    one whose quote never closes is set aside by its first line and reading resumes after it."""
+    text = data.decode("utf-8", errors="surrogateescape")
+    lines = list(io.StringIO(text, newline=""))
+    records = _csv_records(lines, 0, None)
+    head = next(records, None)
+    if head is not None and head.problem:
+        raise PopdqError(f"{file_name}: the header has a quote that is not closed; nothing loaded")
+    header = head.values if head else []
+    start = head.line + head.span - 1 if head else 0
+    rows = _csv_records(lines, start, len(header)) if header else iter(())
+    return _table_from_rows([str(v) for v in header], rows,
+                            lambda picked: _lines_of_text(lines, picked))
+
+
+def _lines_of_text(lines: list[str], rows: pl.DataFrame) -> list[str]:
+    return [_printable("".join(lines[line - 1:line - 1 + span]).rstrip("\r\n"))
+            for line, span in rows.select("line", "span").iter_rows()]
+
+
+class _LineFeed:
+    """Physical lines for csv.reader, one at a time, so each record's lines are known.
+
+    Past the last line (or past MAX_RECORD_LINES in one record) it hands out one
+    empty line and then stops: csv.reader reads that as an empty record unless a
+    quote is still open, in which case the record swallowed it (`overran`).
+    """
+
+    def __init__(self, lines: list[str], start: int) -> None:
+        self.lines = lines
+        self.next = start
+        self.record = start
+        self.ended = False
+
+    def __iter__(self) -> "_LineFeed":
+        return self
+
+    def __next__(self) -> str:
+        if self.next < len(self.lines) and self.next - self.record < MAX_RECORD_LINES:
+            self.next += 1
+            return self.lines[self.next - 1]
+        if self.ended:
+            raise StopIteration
+        self.ended = True
+        return ""
+
+    @property
+    def overran(self) -> bool:
+        return self.ended and self.record < len(self.lines)
+
+
+def _csv_records(lines: list[str], start: int, width: int | None) -> Iterator[_Row]:
+    """Each CSV record from lines[start:], numbered from 1. A record whose quote does not
+    close (it reaches the end of the file, runs past MAX_RECORD_LINES lines, or spans
+    lines and comes out the wrong width) is yielded as its first line alone, with the
+    `unclosed_quote` problem, and reading starts again on the line after it."""
+    while True:
+        feed = _LineFeed(lines, start)
+        for values in csv.reader(feed, strict=False):
+            if feed.ended and not feed.overran:
+                return  # the empty line past the end
+            span = feed.next - feed.record
+            unclosed = _unclosed_quote(feed, values, width)
+            if unclosed:
+                yield _Row(feed.record + 1, 1, [], unclosed)
+                start = feed.record + 1
+                break
+            yield _Row(feed.record + 1, span, list(values), None)
+            feed.record = feed.next
+        else:
+            return
+
+
+def _unclosed_quote(feed: _LineFeed, values: list[str], width: int | None) -> _Problem | None:
+    """Why the record csv.reader just read is a quote left open, if it is one."""
+    first = feed.record + 1
+    if feed.overran:
+        where = ("to the end of the file" if feed.next >= len(feed.lines)
+                 else f"on for more than {MAX_RECORD_LINES:,} lines")
+        return _Problem("unclosed_quote",
+                        f"unclosed quote on line {first}: the quoted field runs {where}")
+    last = feed.next
+    if width is not None and last > first and len(values) != width and any(values):
+        return _Problem("unclosed_quote",
+                        f"unclosed quote on line {first}: the quoted field runs to line "
+                        f"{last} and leaves {len(values)} fields, expected {width}")
+    return None
+
+
+def _printable(raw: str) -> str:
+    """Raw text as stored in quarantine: undecodable bytes shown as U+FFFD."""
+    return raw.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace")
+
+
+# --------------------------------------------------------------------- identifiers as numbers
+
+
+_NOT_WHOLE = "{column} is stored as a number that is not a whole number: store the column as text"
+
+
+def restored_length(column: str, digits: int, lengths: tuple[int, ...]) -> int | str:
+    """The length a `digits`-digit number in an identifier column is zero-padded back to, or
+    why that cannot be told (no length fits, or several do)."""
+    fits = [n for n in lengths if n - ID_LEADING_ZEROS.get(n, 0) <= digits <= n]
+    if len(fits) == 1:
+        return fits[0]
+    shown = " or ".join(str(n) for n in lengths)
+    if not fits:
+        return (f"{column} is stored as a {digits}-digit number, which fits none of its "
+                f"lengths ({shown} digits): store the column as text")
+    readings = " or ".join(
+        f"{n} digits as shown" if n == digits
+        else f"{n} digits that lost {n - digits} leading zero{'s' * (n - digits > 1)}"
+        for n in fits)
+    return (f"{column} is stored as a {digits}-digit number, which could be {readings}: "
+            "store the column as text")
+
+
+def _identifier_cell(column: str, value: Any, lengths: tuple[int, ...]
+                     ) -> tuple[str | None, _Problem | None]:
+    """An Excel cell of an identifier column as text: numbers get their leading zeros back."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return _cell_text(value), None
+    if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+        return _cell_text(value), _Problem("numeric_id", _NOT_WHOLE.format(column=column))
+    if value < 0:
+        return _cell_text(value), _Problem(
+            "numeric_id", f"{column} is stored as a negative number: store the column as text")
+    digits = str(int(value))
+    length = restored_length(column, len(digits), lengths)
+    if isinstance(length, str):
+        return digits, _Problem("numeric_id", length)
+    return digits.zfill(length), None
+
+
+def _identifier_column(column: str, values: pl.Series, lengths: tuple[int, ...]
+                       ) -> tuple[pl.Series, pl.Series]:
+    """A numeric Parquet identifier column as text with its leading zeros back, and why each
+    value that cannot be restored was not (null where it was, or where the cell is empty)."""
+    number = pl.col("number").cast(pl.Float64) if not values.dtype.is_integer() else None
+    exact_below = 2 ** (24 if values.dtype == pl.Float32 else 53)  # whole numbers held exactly
+    checks = [pl.lit(True).alias("whole"), pl.lit(True).alias("exact"),
+              pl.col("number").cast(pl.String).alias("digits")]
+    if number is not None:
+        whole = number.is_finite() & (number == number.floor())
+        exact = number.abs() <= exact_below
+        checks = [whole.alias("whole"), exact.alias("exact"),
+                  pl.when(whole & exact).then(number.cast(pl.Int64, strict=False))
+                  .cast(pl.String).alias("digits")]
+    frame = values.rename("number").to_frame().with_columns(checks)
+    counts = frame["digits"].str.len_chars()
+    decided = {n: restored_length(column, n, lengths) for n in counts.drop_nulls().unique()}
+    frame = frame.with_columns(
+        counts.replace_strict({n: d for n, d in decided.items() if isinstance(d, int)},
+                              default=None, return_dtype=pl.Int64).alias("length"),
+        counts.replace_strict({n: d for n, d in decided.items() if isinstance(d, str)},
+                              default=None, return_dtype=pl.String).alias("fits"),
+    )
+    problem = (
+        pl.when(pl.col("number").is_null()).then(None)
+        .when(~pl.col("whole")).then(pl.lit(_NOT_WHOLE.format(column=column)))
+        .when(pl.col("digits").str.starts_with("-")).then(pl.lit(
+            f"{column} is stored as a negative number: store the column as text"))
+        .when(~pl.col("exact")).then(pl.lit(
+            f"{column} is stored as a floating-point number too imprecise to hold all its "
+            "digits: store the column as text"))
+        .otherwise(pl.col("fits"))
+    )
+    out = frame.select(
+        pl.when(problem.is_null()).then(pl.col("digits").str.zfill(pl.col("length")))
+        .otherwise(pl.col("number").cast(pl.String)).alias("text"),
+        problem.alias("reason"),
+    )
+    return out["text"], out["reason"]
+
+
+# -------------------------------------------------------------------------------- Parquet
+
+
+def _read_parquet(path: Path, dataset: Dataset) -> _Table:
+    """A Parquet file's rows as text; numeric identifier columns get their zeros back."""
     try:
         frame = pl.read_parquet(path)
     except Exception as exc:  # polars raises several types for a corrupt file
         problem = type(exc).__name__
         raise PopdqError(f"{path.name}: not a readable Parquet file ({problem})") from exc
-    text = frame.select(pl.all().cast(pl.String))
+    _refuse_nested_columns(path.name, frame.schema)
+    texts: dict[str, pl.Series] = {}
+    reasons: list[pl.Series] = []
+    for i, name in enumerate(frame.columns):
+        values = frame.get_column(name)
+        lengths = dataset.id_digits.get(name)
+        if lengths and values.dtype.is_numeric():
+            text, reason = _identifier_column(name, values, lengths)
+            reasons.append(reason)
+        else:
+            text = values.cast(pl.String)
+        texts[f"c{i}"] = text.rename(f"c{i}")
+    found = pl.DataFrame([pl.Series("none", [None] * frame.height, pl.String),
+                          *(r.rename(f"r{i}") for i, r in enumerate(reasons))])
+    cells = found.select(
+        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("line"),
+        pl.coalesce(pl.all()).alias("reason"),
+    ).select(
+        "line",
+        pl.when(pl.col("reason").is_not_null()).then(pl.lit("numeric_id")).alias("rule"),
+        "reason",
+    ).hstack(list(texts.values()))
+    return _Table(list(frame.columns), cells, _joined_values)
 
-    def rows() -> Iterator[_RawRow]:
-        for i, values in enumerate(text.iter_rows(), start=1):
-            yield i, list(values), _join_raw(list(values))
 
-    return list(frame.columns), rows()
+def _refuse_nested_columns(file_name: str, schema: pl.Schema) -> None:
+    """List, struct and binary columns have no one text form: the file is refused."""
+    for name, dtype in schema.items():
+        if dtype.is_nested() or dtype == pl.Binary or dtype == pl.Object:
+            kind = "binary" if dtype == pl.Binary else str(dtype.base_type()).lower()
+            raise PopdqError(
+                f"{file_name}: column {name!r} holds {kind} values, not text or numbers; "
+                "write it as a text column; nothing loaded"
+            )
 
 
-def _read_xlsx(path: Path) -> tuple[list[str], Iterator[_RawRow]]:
+def _joined_values(rows: pl.DataFrame) -> list[str]:
+    """The raw text of records read as cells: their values joined as one CSV line."""
+    values = rows.select(c for c in rows.columns if re.fullmatch(r"c\d+", c))
+    return [_join_raw(list(row)) for row in values.iter_rows()]
+
+
+# ---------------------------------------------------------------------------------- Excel
+
+_HEADER_SEARCH_ROWS = 20
+"""How far down a sheet a header below title rows is looked for (to say so)."""
+
+
+def _read_xlsx(path: Path, dataset: Dataset) -> _Table:
+    """The first sheet's rows as typed text; the header must be its first row, unmerged."""
     from openpyxl import load_workbook  # slow import, only for Excel
 
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises zipfile/KeyError/... for a bad file
         raise PopdqError(f"{path.name}: not a readable .xlsx file ({type(exc).__name__})") from exc
-    sheet = book.worksheets[0]
-    cells = sheet.iter_rows(values_only=True)
-    first = next(cells, ())
-    header = [_cell_text(v) or "" for v in first]
-    while header and header[-1] == "":
-        header.pop()  # trailing empty header cells are formatting, not columns
+    try:
+        sheet = book.worksheets[0]
+        cells = sheet.iter_rows(values_only=True)
+        first = next(cells, ())
+        header = [_cell_text(v) or "" for v in first]
+        while header and header[-1] == "":
+            header.pop()  # trailing empty header cells are formatting, not columns
+        preview = list(islice(cells, _HEADER_SEARCH_ROWS))
+        _refuse_header_below(path.name, dataset, header, preview)
+        _refuse_merged_header(path, sheet._worksheet_path)  # openpyxl keeps the path private
+        rows = list(_xlsx_rows(header, chain(preview, cells), dataset))
+    finally:
+        book.close()
+    return _table_from_rows(header, rows, _joined_values_or_raw(rows))
 
-    def rows() -> Iterator[_RawRow]:
-        try:
-            for i, raw_values in enumerate(cells, start=2):
-                values = [_cell_text(v) for v in raw_values]
-                while len(values) > len(header) and values[-1] is None:
-                    values.pop()
-                while len(values) < len(header):
-                    values.append(None)
-                yield i, values, _join_raw(values)
-        finally:
-            book.close()
 
-    return header, rows()
+def _xlsx_rows(header: list[str], cells: Iterable[tuple[Any, ...]],
+               dataset: Dataset) -> Iterator[_Row]:
+    """Sheet rows from row 2 as text, identifiers restored, trailing empty cells trimmed."""
+    lengths = {i: dataset.id_digits[name] for i, name in enumerate(header)
+               if name in dataset.id_digits}
+    for line, raw_values in enumerate(cells, start=2):
+        values: list[str | None] = []
+        problem = None
+        for i, value in enumerate(raw_values):
+            if i in lengths:
+                text, found = _identifier_cell(header[i], value, lengths[i])
+                problem = problem or found
+            else:
+                text = _cell_text(value)
+            values.append(text)
+        while len(values) > len(header) and values[-1] is None:
+            values.pop()
+        while len(values) < len(header):
+            values.append(None)
+        yield _Row(line, 1, values, problem)
+
+
+def _joined_values_or_raw(rows: list[_Row]) -> RawText:
+    """Raw text of Excel rows: all their cells joined, even beyond the header's width."""
+    by_line = {row.line: row.values for row in rows}
+    return lambda picked: [_join_raw(by_line[line]) for line in picked["line"]]
+
+
+def _refuse_header_below(file_name: str, dataset: Dataset, header: list[str],
+                         preview: list[tuple[Any, ...]]) -> None:
+    """Title rows above the header would shift every column: say where the header is."""
+    required = set(dataset.required)
+    if required <= set(header):
+        return
+    for row, values in enumerate(preview, start=2):
+        if required <= {_cell_text(v) for v in values}:
+            raise PopdqError(
+                f"{file_name}: the header is on row {row}, not on the first row (title rows "
+                "above it?); delete the rows above the header; nothing loaded"
+            )
+
+
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]+(\d+)(?::[A-Z]+\d+)?)"')
+"""A merged range in a sheet's XML: its reference (B1:C1) and its top row."""
+
+
+def _refuse_merged_header(path: Path, sheet_xml: str) -> None:
+    """A merged header cell names one column for several: refuse rather than guess. The
+    merges are listed after the rows, so the sheet's XML is scanned to its end."""
+    tail = b""
+    with zipfile.ZipFile(path) as archive, archive.open(sheet_xml) as xml:
+        for block in iter(lambda: xml.read(1 << 20), b""):
+            text = tail + block
+            for merged in _MERGE.finditer(text):
+                if merged[2] == b"1":
+                    raise PopdqError(
+                        f"{path.name}: header cells {merged[1].decode()} are merged; unmerge "
+                        "them so that every column has its own name in the first row; "
+                        "nothing loaded"
+                    )
+            tail = text[-200:]
 
 
 def _cell_text(value: Any) -> str | None:
@@ -265,8 +705,3 @@ def _join_raw(values: list[str | None]) -> str:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="").writerow(["" if v is None else v for v in values])
     return buffer.getvalue()
-
-
-def _printable(raw: str) -> str:
-    """Raw text as stored in quarantine: undecodable bytes shown as U+FFFD."""
-    return raw.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace")

@@ -1,6 +1,8 @@
 """The contract's commands end to end: synth, load, run, and their failures."""
 
 import csv
+import os
+import stat
 from pathlib import Path
 
 import duckdb
@@ -113,18 +115,6 @@ def test_validate_prints_failures_and_builds_docs(world: Path, tmp_path: Path) -
             / "index.html").is_file()
 
 
-def test_run_refuses_an_unknown_locality_in_one_line(world: Path, tmp_path: Path) -> None:
-    db = tmp_path / "w.duckdb"
-    for name in ("registry", "tax"):
-        assert popdq("load", name, world / f"{name}.csv", "--warehouse", db).returncode == 0
-    result = popdq("run", "--locality", "74", "--warehouse", db)
-    assert result.returncode == 1
-    assert result.stderr == (
-        "popdq: unknown locality '74': expected a 2-digit province or 5-digit commune code"
-        " of the 2025-07-01 divisions\n"
-    )
-
-
 def test_warehouse_can_be_named_before_or_after_the_command(world: Path, tmp_path: Path) -> None:
     before, after = tmp_path / "before.duckdb", tmp_path / "after.duckdb"
     assert popdq("--warehouse", before, "load", "tax", world / "tax.csv").returncode == 0
@@ -134,3 +124,63 @@ def test_warehouse_can_be_named_before_or_after_the_command(world: Path, tmp_pat
     assert popdq("synth", "--persons", "10", "--seed", "1", "--out", tmp_path / "w",
                  "--warehouse", tmp_path / "unused.duckdb").returncode == 0
     assert not (tmp_path / "unused.duckdb").exists()
+
+
+def test_an_unclosed_quote_costs_one_line_not_the_rest_of_the_file(tmp_path: Path) -> None:
+    header = ",".join(DATASETS["registry"].columns)
+    rows = [f"{i:012d},Nguyễn Văn An,1990-01-02,M,01,00004,,,alive,," for i in range(1, 51)]
+    rows[9] = rows[9].replace("Nguyễn", '"Nguyễn')  # line 11
+    broken = tmp_path / "registry.csv"
+    broken.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    result = popdq("load", "registry", broken, "--warehouse", tmp_path / "w.duckdb")
+    assert result.returncode == 0, result.stderr
+    assert load_counts(result.stdout)["registry"] == (50, 49, 1)
+    assert "quarantined 1: quote not closed (line 11)" in result.stdout
+
+
+def test_a_load_that_would_shrink_or_empty_a_dataset_needs_allow_shrink(
+    world: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "w.duckdb"
+    first = popdq("load", "registry", world / "registry.csv", "--warehouse", db)
+    assert first.returncode == 0, first.stderr
+    loaded = load_counts(first.stdout)["registry"][1]
+    small = tmp_path / "small.csv"
+    small.write_text("".join((world / "registry.csv").read_text(encoding="utf-8")
+                             .splitlines(keepends=True)[:51]), encoding="utf-8")
+    refused = popdq("load", "registry", small, "--warehouse", db)
+    assert refused.returncode == 1 and refused.stdout == ""
+    assert refused.stderr.count("\n") == 1 and "Traceback" not in refused.stderr
+    assert refused.stderr.startswith("popdq: small.csv: registry would shrink by ")
+    assert f"the loaded version has {loaded:,} rows, this file has 50;" in refused.stderr
+    assert "nothing changed (pass --allow-shrink" in refused.stderr
+    header_only = tmp_path / "header.csv"
+    header_only.write_text(",".join(DATASETS["registry"].columns) + "\n", encoding="utf-8")
+    emptied = popdq("load", "registry", header_only, "--warehouse", db)
+    assert emptied.returncode == 1 and emptied.stderr.count("\n") == 1
+    assert "registry would be left empty" in emptied.stderr
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM registry").fetchall() == [(loaded,)]
+        assert con.execute("SELECT count(*) FROM load_log").fetchall() == [(1,)]
+    finally:
+        con.close()
+    allowed = popdq("load", "registry", small, "--allow-shrink", "--warehouse", db)
+    assert allowed.returncode == 0, allowed.stderr
+    assert load_counts(allowed.stdout)["registry"] == (50, 50, 0)
+
+
+def test_every_file_popdq_writes_is_owner_only_whatever_the_umask(tmp_path: Path) -> None:
+    old = os.umask(0o022)  # the child inherits it: a shell's usual umask
+    try:
+        out = tmp_path / "world"
+        assert popdq("synth", "--persons", "50", "--seed", "1", "--out", out).returncode == 0
+        db = tmp_path / "db" / "w.duckdb"
+        for name in FILES:
+            assert popdq("load", name, out / f"{name}.csv", "--warehouse", db).returncode == 0
+    finally:
+        os.umask(old)
+    made = list(tmp_path.rglob("*"))
+    assert db in made and out / "registry.csv" in made
+    modes = {p.relative_to(tmp_path): stat.S_IMODE(p.stat().st_mode) for p in made}
+    assert modes == {p: 0o700 if (tmp_path / p).is_dir() else 0o600 for p in modes}

@@ -3,6 +3,7 @@
 import stat
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 
@@ -27,7 +28,7 @@ def test_load_replaces_the_dataset_and_logs_counts(tmp_path: Path) -> None:
         first = load_file(con, "registry", registry_csv(tmp_path / "a.csv", "1", "2", "2"),
                              loaded_by="tester")
         second = load_file(con, "registry", registry_csv(tmp_path / "b.csv", "3"),
-                              loaded_by="tester")
+                              loaded_by="tester", allow_shrink=True)  # 2 → 1 rows: on purpose
         assert (first.rows_read, first.rows_loaded, first.rows_quarantined) == (3, 2, 1)
         assert read_dataset(con, "registry")["person_id"].to_list() == ["3"]
         assert dataset_versions(con) == {
@@ -79,3 +80,47 @@ def test_unknown_kind_is_refused_before_any_sql(tmp_path: Path) -> None:
     with open_warehouse(tmp_path / "w.duckdb") as con, pytest.raises(PopdqError,
                                                                      match="unknown dataset"):
         load_file(con, "registry; DROP TABLE runs", tmp_path / "a.csv", loaded_by="t")
+
+
+def registry_versions(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
+    """(file, rows loaded) of every version in the load log, oldest first."""
+    return con.execute(
+        "SELECT file_name, rows_loaded FROM load_log WHERE dataset = 'registry' ORDER BY load_id"
+    ).fetchall()
+
+
+def test_a_file_that_shrinks_a_dataset_by_more_than_a_tenth_is_refused(tmp_path: Path) -> None:
+    ten = [f"{i:012d}" for i in range(1, 11)]
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        load_file(con, "registry", registry_csv(tmp_path / "ten.csv", *ten), loaded_by="t")
+        with pytest.raises(PopdqError) as refused:
+            load_file(con, "registry", registry_csv(tmp_path / "eight.csv", *ten[:8]),
+                      loaded_by="t")
+        assert str(refused.value) == (
+            "eight.csv: registry would shrink by 20.0% (more than 10%): the loaded version has"
+            " 10 rows, this file has 8; nothing changed (pass --allow-shrink to load it anyway)")
+        assert read_dataset(con, "registry").height == 10
+        assert registry_versions(con) == [("ten.csv", 10)]
+        load_file(con, "registry", registry_csv(tmp_path / "nine.csv", *ten[:9]), loaded_by="t")
+        load_file(con, "registry", registry_csv(tmp_path / "eight.csv", *ten[:8]), loaded_by="t",
+                  allow_shrink=True)
+        assert registry_versions(con) == [("ten.csv", 10), ("nine.csv", 9), ("eight.csv", 8)]
+
+
+def test_a_file_that_would_leave_a_dataset_empty_is_refused(tmp_path: Path) -> None:
+    header_only = registry_csv(tmp_path / "header.csv")
+    all_bad = registry_csv(tmp_path / "bad.csv", "", "")  # every row has an empty key
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        with pytest.raises(PopdqError, match=r"registry would be left empty: none is loaded yet"
+                           r", this file has no loadable rows \(a header only\); nothing"):
+            load_file(con, "registry", header_only, loaded_by="t")
+        load_file(con, "registry", registry_csv(tmp_path / "a.csv", "1", "2"), loaded_by="t")
+        with pytest.raises(PopdqError, match=r"bad\.csv: registry would be left empty: the loaded"
+                           r" version has 2 rows, this file has no loadable rows \(2 read, all"
+                           r" quarantined\); nothing changed"):
+            load_file(con, "registry", all_bad, loaded_by="t")
+        assert registry_versions(con) == [("a.csv", 2)]
+        assert con.execute("SELECT count(*) FROM quarantine").fetchall() == [(0,)]
+        emptied = load_file(con, "registry", header_only, loaded_by="t", allow_shrink=True)
+        assert (emptied.rows_read, emptied.rows_loaded) == (0, 0)
+        assert read_dataset(con, "registry").is_empty()

@@ -1,6 +1,9 @@
 """Schema migrations: a new popdq opens an old file and upgrades it."""
 
+import os
 import shutil
+import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -82,3 +85,63 @@ def test_not_a_duckdb_file_is_a_one_line_error(tmp_path: Path) -> None:
     bogus.write_text("hello", encoding="utf-8")
     with pytest.raises(PopdqError, match="cannot open the warehouse"), open_warehouse(bogus):
         pass
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    """The usual umask of a shell: files group- and world-readable unless popdq says no."""
+    old = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def modes(folder: Path) -> dict[str, int]:
+    return {p.name: stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir()}
+
+
+def test_a_new_warehouse_and_its_wal_are_owner_only_from_creation(tmp_path: Path,
+                                                                  umask_022: None) -> None:
+    db = tmp_path / "new" / "w.duckdb"
+    with open_warehouse(db) as con:
+        con.execute("CHECKPOINT")  # the log of the migrations is folded in and removed
+        con.execute("INSERT INTO warehouse_meta VALUES ('origin', 'test')")  # a new .wal
+        while_open = modes(db.parent)
+        assert os.umask(0o022) == 0o077  # held for the whole life of the connection
+        os.umask(0o077)
+    assert os.umask(0o022) == 0o022  # and given back afterwards
+    assert "w.duckdb.wal" in while_open, while_open
+    assert set(while_open.values()) == {0o600}, while_open
+    assert stat.S_IMODE(db.parent.stat().st_mode) == 0o700
+    assert set(modes(db.parent).values()) == {0o600}
+
+
+def test_nested_and_concurrent_opens_keep_the_umask_until_the_last_closes(
+    tmp_path: Path, umask_022: None
+) -> None:
+    with open_warehouse(tmp_path / "a.duckdb"):
+        with open_warehouse(tmp_path / "b.duckdb") as inner:
+            inner.execute("INSERT INTO warehouse_meta VALUES ('k', 'v')")
+        assert os.umask(0o077) == 0o077  # the inner close did not give it back
+    assert os.umask(0o022) == 0o022
+    assert set(modes(tmp_path).values()) == {0o600}
+
+
+def test_an_old_world_readable_warehouse_is_made_owner_only(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    with open_warehouse(db):
+        pass
+    db.chmod(0o644)
+    with open_warehouse(db):
+        assert stat.S_IMODE(db.stat().st_mode) == 0o600
+
+
+def test_connections_never_install_or_load_extensions(tmp_path: Path) -> None:
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        settings = con.execute(
+            "SELECT current_setting('autoinstall_known_extensions'),"
+            " current_setting('autoload_known_extensions')").fetchall()
+        assert settings == [(False, False)]
+        with pytest.raises(duckdb.Error, match="httpfs"):
+            con.execute("SELECT * FROM 'https://example.invalid/x.parquet'")

@@ -1,15 +1,20 @@
 """Reading extracts: every format, BOM, header checks, quarantine accounting."""
 
 import datetime as dt
+import tempfile
 from pathlib import Path
+from unittest import mock
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from popdq.contract import DATASETS
+from popdq.contract import DATASETS, ID_LEADING_ZEROS
 from popdq.errors import PopdqError
-from warehouse.readers import read_extract
+from warehouse import readers
+from warehouse.readers import Extract, QuarantinedRow, read_extract
 
 REGISTRY = DATASETS["registry"]
 HEADER = "person_id,full_name,date_of_birth,sex,province_code,commune_code,status"
@@ -116,7 +121,7 @@ def test_xlsx_first_sheet_cells_as_typed_text(tmp_path: Path) -> None:
     path = tmp_path / "registry.xlsx"
     book.save(path)
     extract = read_extract(path, REGISTRY)
-    assert extract.rows["person_id"].to_list() == ["001090000001", "1190000002"]
+    assert extract.rows["person_id"].to_list() == ["001090000001", "001190000002"]  # zeros back
     assert extract.rows["date_of_birth"].to_list() == ["1990-01-02", "06/05/1990"]
     assert extract.rows["commune_code"].to_list() == ["00004", "26734"]
     assert [(q.line_number, q.reason) for q in extract.quarantined] == [(4, "empty row")]
@@ -138,3 +143,349 @@ def test_a_legacy_8bit_file_is_refused_not_quarantined_row_by_row(tmp_path: Path
     path.write_bytes(text.encode("cp1258"))  # Windows-1258: what older systems export
     with pytest.raises(PopdqError, match=r"3 of 3 rows are not UTF-8.*Windows-1258"):
         read_extract(path, REGISTRY)
+
+
+# --------------------------------------------------------- the native and the exact CSV readers
+
+def same_extract(a: Extract, b: Extract) -> bool:
+    return (a.file_name, a.file_format, a.quarantined) == (
+        b.file_name, b.file_format, b.quarantined) and a.rows.equals(b.rows)
+
+
+def read_both_ways(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Extract, Extract]:
+    """The extract as read_extract reads it, and as the exact reader alone reads it."""
+    chosen = read_extract(path, REGISTRY)
+    with monkeypatch.context() as patched:
+        patched.setattr(readers, "read_csv_natively", lambda data: None)
+        exact = read_extract(path, REGISTRY)
+    return chosen, exact
+
+
+EXTRA = f"{HEADER},note,line,c0,rule"
+WELL_FORMED = {
+    "plain": f"{HEADER}\n{ROW_A}\n{ROW_B}\n",
+    "no final newline": f"{HEADER}\n{ROW_A}\n{ROW_B}",
+    "CRLF": f"{HEADER}\r\n{ROW_A}\r\n{ROW_B}\r\n",
+    "header only": f"{HEADER}\n",
+    "header only, no newline": HEADER,
+    "quoted commas, empty quoted fields": (
+        f'{HEADER}\n001090000001,"Nguyễn, Văn An",1990,M,01,00004,alive\n'
+        '001090000002,"",1990,F,01,"",alive\n'),
+    "quoted line breaks, then duplicate and empty keys and an empty record": (
+        f'{HEADER}\n001090000001,"Phạm\nDũng",1990,M,01,00004,alive\n'   # lines 2-3
+        '001090000002,"Lê\r\nC\n\nD",1990,F,01,00004,alive\n'             # lines 4-7
+        "001090000001,dup,1990,M,01,00004,alive\n"                         # 8: duplicate
+        ",no key,1990,M,01,00004,alive\n"                                  # 9: empty key
+        '"","","","","","",""\n'                                           # 10: empty row
+        '001090000003,"x\ny",1990,M,01,00004,alive\n'),                   # 11-12
+    "extra columns as JSON, with names like the reader's own": (
+        f'{EXTRA}\n{ROW_A},"a\tb\\\\c","y,z",\x01,Dũng\n{ROW_B},,,,\n'),
+    "spaces, tabs and NUL kept as typed": (
+        f"{HEADER}\n001090000001, Nguyễn\x00 ,1990,M,01,00004,\talive\n"),
+}
+IRREGULAR = {  # polars would read some the same way; the quoted ones it is not trusted with
+    "doubled quotes": (f'{EXTRA}\n001090000001,"Nguyễn ""Tí"" An",1990,M,01,00004,alive,'
+                       f'"a ""b"", c",x,y,""""\n{ROW_B},,,,\n'),
+    "blank line": f"{HEADER}\n{ROW_A}\n\n{ROW_B}\n",
+    "blank lines at the end": f"{HEADER}\n{ROW_A}\n{ROW_B}\n\n\n",
+    "a record of commas only": f"{HEADER}\n{ROW_A}\n,,,,,,\n{ROW_B}\n",
+    "short record": f"{HEADER}\n{ROW_A}\n001090000009,Short,1990\n{ROW_B}\n",
+    "long record": f"{HEADER}\n{ROW_A},x\n{ROW_B}\n",
+    "stray quote": f'{HEADER}\n001090000001,Nguyễn "An",1990,M,01,00004,alive\n{ROW_B}\n',
+    "text after a closing quote": f'{HEADER}\n001090000001,"Nguyễn" An,1990,M,01,00004,alive\n',
+    "space before a quote": f'{HEADER}\n001090000001, "Nguyễn, An",1990,M,01,00004,alive\n',
+    "unclosed quote": f'{HEADER}\n001090000001,"Nguyễn,1990,M,01,00004,alive\n{ROW_B}\n',
+    "unclosed quote on the last line": f'{HEADER}\n{ROW_A}\n001190000002,"Trần,1990,F\n',
+    "a quote closed lines later, leaving the wrong width": (
+        f'{HEADER}\n001090000001,"Nguyễn,1990,M,01,00004,alive\n{ROW_B}\n'
+        '001090000003,"Lê, C",1990,M,01,00004,alive\n'),
+    "a quoted field over more than MAX_RECORD_LINES lines": (
+        f'{HEADER}\n001090000001,"{"x" * 0}' + "\n" * readers.MAX_RECORD_LINES
+        + f'end",1990,M,01,00004,alive\n{ROW_B}\n'),
+    "lone CR": f"{HEADER}\n{ROW_A}\r{ROW_B}\n",
+    "quoted header": f'"person_id",{HEADER.split(",", 1)[1]}\n{ROW_A}\n',
+    "empty file": "",
+}
+
+
+@pytest.mark.parametrize("text", WELL_FORMED.values(), ids=WELL_FORMED.keys())
+def test_polars_reads_well_formed_files_exactly_as_the_exact_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    path = write(tmp_path / "registry.csv", text, bom=True)
+    assert readers.read_csv_natively(path.read_bytes()[3:]) is not None
+    chosen, exact = read_both_ways(path, monkeypatch)
+    assert same_extract(chosen, exact)
+
+
+@pytest.mark.parametrize("text", IRREGULAR.values(), ids=IRREGULAR.keys())
+def test_irregular_files_are_left_to_the_exact_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    path = write(tmp_path / "registry.csv", text)
+    assert readers.read_csv_natively(path.read_bytes()) is None
+    try:
+        chosen, exact = read_both_ways(path, monkeypatch)
+    except PopdqError as refused:  # an empty file, a quoted header left open, …
+        assert "\n" not in str(refused)
+        return
+    assert same_extract(chosen, exact)
+    assert chosen.rows_read == chosen.rows.height + len(chosen.quarantined)
+
+
+FIELD = st.one_of(
+    st.text(alphabet="ab1é ", max_size=4),
+    st.text(alphabet='a,\n"é', max_size=5).map(lambda s: '"' + s.replace('"', '""') + '"'),
+    st.text(alphabet='a,"\r\n ', max_size=4),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(rows=st.lists(st.lists(FIELD, min_size=5, max_size=8).map(",".join), max_size=6),
+       eol=st.sampled_from(["\n", "\r\n"]), final_eol=st.booleans())
+def test_whatever_the_file_the_chosen_reader_agrees_with_the_exact_one(
+    rows: list[str], eol: str, final_eol: bool
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write(Path(tmp) / "registry.csv", eol.join([HEADER, *rows]) + eol * final_eol)
+        try:
+            chosen = read_extract(path, REGISTRY)
+        except PopdqError:
+            return  # e.g. most rows not UTF-8 after a lone CR: refused either way
+        with mock.patch.object(readers, "read_csv_natively", return_value=None):
+            assert same_extract(chosen, read_extract(path, REGISTRY))
+
+
+def test_bad_utf8_in_one_row_of_many_is_read_exactly_and_quarantined(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "registry.csv"
+    path.write_bytes(f"{HEADER}\n{ROW_A}\n".encode() + b"001190000002,B\xe0,1990,F,01,00004,"
+                     b"alive\n" + f"{ROW_B.replace('002', '003', 1)}\n".encode())
+    assert readers.read_csv_natively(path.read_bytes()) is None
+    chosen, exact = read_both_ways(path, monkeypatch)
+    assert same_extract(chosen, exact)
+    assert [(q.line_number, q.rule) for q in chosen.quarantined] == [(3, "not_utf8")]
+
+
+def test_a_synthetic_world_is_read_natively_and_identically(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import synth
+
+    files = synth.write_world(synth.generate_world(300, 5), tmp_path)
+    for kind, dataset in DATASETS.items():
+        assert readers.read_csv_natively(files[kind].read_bytes()) is not None, kind
+        chosen = read_extract(files[kind], dataset)
+        with monkeypatch.context() as patched:
+            patched.setattr(readers, "read_csv_natively", lambda data: None)
+            assert same_extract(chosen, read_extract(files[kind], dataset)), kind
+
+
+# ------------------------------------------------------------------------- unclosed quotes
+
+def registry_rows(count: int) -> list[str]:
+    return [f"{i:012d},Nguyễn Văn An,1990-01-02,M,01,00004,alive" for i in range(1, count + 1)]
+
+
+def test_an_unclosed_quote_sets_aside_its_line_and_reading_resumes_after_it(
+    tmp_path: Path,
+) -> None:
+    rows = registry_rows(50)
+    rows[9] = rows[9].replace("Nguyễn", '"Nguyễn')  # line 11 (the header is line 1)
+    path = write(tmp_path / "registry.csv", "\n".join([HEADER, *rows]) + "\n")
+    extract = read_extract(path, REGISTRY)
+    assert (extract.rows_read, extract.rows.height, len(extract.quarantined)) == (50, 49, 1)
+    assert extract.quarantined == [QuarantinedRow(
+        11, rows[9], "unclosed_quote",
+        "unclosed quote on line 11: the quoted field runs to the end of the file")]
+    assert extract.rows["line_number"].to_list() == [n for n in range(2, 52) if n != 11]
+
+
+def test_an_unclosed_quote_closed_by_a_later_quote_is_told_apart_by_its_width(
+    tmp_path: Path,
+) -> None:
+    rows = registry_rows(50)
+    rows[9] = rows[9].replace("Nguyễn", '"Nguyễn')  # line 11
+    rows[18] = rows[18].replace("Nguyễn Văn An", '"Nguyễn, Văn An"')  # line 20, well quoted
+    path = write(tmp_path / "registry.csv", "\n".join([HEADER, *rows]) + "\n")
+    extract = read_extract(path, REGISTRY)
+    assert (extract.rows_read, extract.rows.height) == (50, 49)
+    assert [(q.line_number, q.reason) for q in extract.quarantined] == [
+        (11, "unclosed quote on line 11: the quoted field runs to line 20 and leaves 8 fields,"
+             " expected 7")]
+    assert extract.rows.filter(pl.col("line_number") == 20)["full_name"].item() == (
+        "Nguyễn, Văn An")
+
+
+def test_an_unclosed_quote_on_the_last_line(tmp_path: Path) -> None:
+    rows = registry_rows(50)
+    rows[-1] = rows[-1].replace("Nguyễn", '"Nguyễn')  # line 51, no newline after it
+    path = write(tmp_path / "registry.csv", "\n".join([HEADER, *rows]))
+    extract = read_extract(path, REGISTRY)
+    assert (extract.rows_read, extract.rows.height) == (50, 49)
+    assert [(q.line_number, q.rule, q.raw_line) for q in extract.quarantined] == [
+        (51, "unclosed_quote", rows[-1])]
+
+
+def test_unclosed_quotes_in_a_large_file_cost_one_line_each(tmp_path: Path) -> None:
+    rows = registry_rows(100_000)
+    for at in (9, 60_000):  # lines 11 and 60,002; nothing closes them
+        rows[at] = rows[at].replace("Nguyễn", '"Nguyễn')
+    path = write(tmp_path / "registry.csv", "\n".join([HEADER, *rows]) + "\n")
+    extract = read_extract(path, REGISTRY)
+    assert (extract.rows_read, extract.rows.height) == (100_000, 99_998)
+    assert [(q.line_number, q.reason) for q in extract.quarantined] == [
+        (line, f"unclosed quote on line {line}: the quoted field runs on for more than"
+               f" {readers.MAX_RECORD_LINES:,} lines") for line in (11, 60_002)]
+
+
+# ------------------------------------------------------------------ identifiers as numbers
+
+SOCIAL = DATASETS["social_insurance"]
+
+
+def test_every_identifier_column_has_its_digit_counts() -> None:
+    for ds in DATASETS.values():
+        assert set(ds.id_digits) == set(ds.identifiers), ds.kind
+        assert {n for lengths in ds.id_digits.values() for n in lengths} <= set(ID_LEADING_ZEROS)
+
+
+@pytest.mark.parametrize(("column", "digits", "lengths", "restored"), [
+    ("person_id", 10, (12,), 12), ("person_id", 11, (12,), 12), ("person_id", 12, (12,), 12),
+    ("person_id", 9, (12,), "fits none of its lengths (12 digits)"),
+    ("old_id_number", 8, (9,), 9), ("id_number", 9, (9, 12), 9), ("id_number", 10, (9, 12), 12),
+    ("bhxh_code", 9, (10, 12), 10), ("bhxh_code", 11, (10, 12), 12),
+    ("bhxh_code", 10, (10, 12), "could be 10 digits as shown or 12 digits that lost 2 leading"
+                                " zeros"),
+])
+def test_restored_length(column: str, digits: int, lengths: tuple[int, ...],
+                         restored: int | str) -> None:
+    found = readers.restored_length(column, digits, lengths)
+    assert found == restored if isinstance(restored, int) else restored in str(found)
+
+
+def test_xlsx_identifier_numbers_get_their_zeros_back_or_the_row_is_set_aside(
+    tmp_path: Path,
+) -> None:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["record_id", "bhxh_code", "full_name", "date_of_birth", "status", "id_number"])
+    sheet.append(["S1", 790123456, "A", "1990", "active", 1090000001])
+    sheet.append(["S2", 79123456789, "B", "1990", "active", 123456789])
+    sheet.append(["S3", 7912345678, "C", "1990", "active", None])
+    sheet.append(["S4", "0790123456", "D", "1990", "active", 79190000002.5])
+    sheet.append(["S5", 79123.0, "E", "1990", "active", 12345678.0])
+    path = tmp_path / "social_insurance.xlsx"
+    book.save(path)
+    extract = read_extract(path, SOCIAL)
+    assert extract.rows.select("record_id", "bhxh_code", "id_number").rows() == [
+        ("S1", "0790123456", "001090000001"), ("S2", "079123456789", "123456789")]
+    assert [(q.line_number, q.rule, q.reason) for q in extract.quarantined] == [
+        (4, "numeric_id", "bhxh_code is stored as a 10-digit number, which could be 10 digits"
+                          " as shown or 12 digits that lost 2 leading zeros: store the column"
+                          " as text"),
+        (5, "numeric_id", "id_number is stored as a number that is not a whole number: store"
+                          " the column as text"),
+        (6, "numeric_id", "bhxh_code is stored as a 5-digit number, which fits none of its"
+                          " lengths (10 or 12 digits): store the column as text"),
+    ]
+    assert "7912345678" in extract.quarantined[0].raw_line  # the value: in quarantine only
+    for value, q in zip(("7912345678", "79190000002", "79123"), extract.quarantined,
+                        strict=True):
+        assert value not in q.reason  # reasons are shown and logged: no ID numbers
+
+
+def test_parquet_integer_and_float_identifiers_become_their_digits(tmp_path: Path) -> None:
+    path = tmp_path / "registry.parquet"
+    pl.DataFrame({
+        "person_id": pl.Series([1090000001, 79190000002, 1234, 1090000004], dtype=pl.Int64),
+        "full_name": ["A", "B", "C", "D"],
+        "date_of_birth": ["1990"] * 4, "sex": ["M"] * 4, "province_code": ["01"] * 4,
+        "commune_code": ["00004"] * 4, "status": ["alive"] * 4,
+        "old_id_number": pl.Series([12345678.0, None, 1.0, 1.2e10 + 0.5], dtype=pl.Float64),
+    }).write_parquet(path)
+    extract = read_extract(path, REGISTRY)
+    assert extract.rows.select("person_id", "old_id_number").rows() == [
+        ("001090000001", "012345678"), ("079190000002", None)]
+    assert [(q.line_number, q.reason.split(":")[0]) for q in extract.quarantined] == [
+        (3, "person_id is stored as a 4-digit number, which fits none of its lengths (12"
+            " digits)"),
+        (4, "old_id_number is stored as a number that is not a whole number")]
+    floats = tmp_path / "tax.parquet"
+    pl.DataFrame({
+        "record_id": ["T1", "T2", "T3", "T4"],
+        "tax_code": [8.01234567e8, 8.012345678e9, -8.01234567e8, 7.9190000002e10],
+        "full_name": ["A", "B", "C", "D"], "status": ["active"] * 4,
+        "id_number": [1.09e10, 7.9190000002e10, 1.0e10, None],
+        "card_number": pl.Series([None, None, None, 1.09e10], dtype=pl.Float32),  # extra
+    }).write_parquet(floats)
+    taxes = read_extract(floats, DATASETS["tax"])
+    assert taxes.rows.select("record_id", "tax_code", "id_number").rows() == [
+        ("T1", "0801234567", "010900000000"), ("T4", "079190000002", None)]
+    assert [q.reason.split(":")[0] for q in taxes.quarantined] == [
+        "tax_code is stored as a 10-digit number, which could be 10 digits as shown or 12"
+        " digits that lost 2 leading zeros",
+        "tax_code is stored as a negative number"]
+    assert not any("e" in v for v in taxes.rows["id_number"].drop_nulls().to_list())
+    single = tmp_path / "social_insurance.parquet"
+    pl.DataFrame({"record_id": ["S1", "S2"], "bhxh_code": ["0790123456"] * 2,
+                  "full_name": ["A", "B"], "date_of_birth": ["1990"] * 2,
+                  "status": ["active"] * 2,
+                  "id_number": pl.Series([1.09e10, 123456789.0], dtype=pl.Float32),
+                  }).write_parquet(single)
+    assert [q.reason for q in read_extract(single, SOCIAL).quarantined] == [
+        "id_number is stored as a floating-point number too imprecise to hold all its digits:"
+        " store the column as text"] * 2
+
+
+@pytest.mark.parametrize("column", [
+    pl.Series("household_id", [["HK1"], ["HK2"]]),
+    pl.Series("address", [{"street": "a"}, {"street": "b"}]),
+    pl.Series("photo", [b"\x00", b"\x01"]),
+], ids=["list", "struct", "binary"])
+def test_parquet_list_struct_and_binary_columns_are_refused_naming_them(
+    tmp_path: Path, column: pl.Series
+) -> None:
+    path = tmp_path / "registry.parquet"
+    base = {c: ["001090000001", "001090000002"] for c in REGISTRY.required}
+    pl.DataFrame(base).with_columns(column).write_parquet(path)
+    kind = {"household_id": "list", "address": "struct", "photo": "binary"}[column.name]
+    with pytest.raises(PopdqError) as refused:
+        read_extract(path, REGISTRY)
+    assert str(refused.value) == (
+        f"registry.parquet: column {column.name!r} holds {kind} values, not text or numbers;"
+        " write it as a text column; nothing loaded")
+
+
+def test_an_xlsx_header_below_title_rows_is_refused(tmp_path: Path) -> None:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Danh sách dân cư xã Hòa Bình"])
+    sheet.merge_cells("A1:G1")
+    sheet.append([])
+    sheet.append(HEADER.split(","))
+    sheet.append(ROW_A.split(","))
+    path = tmp_path / "registry.xlsx"
+    book.save(path)
+    with pytest.raises(PopdqError, match=r"^registry\.xlsx: the header is on row 3, not on the"
+                                         r" first row \(title rows above it\?\)"):
+        read_extract(path, REGISTRY)
+
+
+@pytest.mark.parametrize("merged", ["B1:C1", "A1:A2"])
+def test_an_xlsx_with_a_merged_header_cell_is_refused(tmp_path: Path, merged: str) -> None:
+    book = Workbook()
+    sheet = book.active
+    names = HEADER.split(",")
+    sheet.append([names[0], names[1], None, *names[2:]])
+    sheet.append(["001090000001", "Nguyễn", "Văn An", "1990", "M", "01", "00004", "alive"])
+    sheet.append(["001090000002", "Trần", "Thị Bình", "1990", "F", "79", "26734", "alive"])
+    sheet.merge_cells(merged)
+    path = tmp_path / "registry.xlsx"
+    book.save(path)
+    with pytest.raises(PopdqError) as refused:
+        read_extract(path, REGISTRY)
+    assert str(refused.value) == (
+        f"registry.xlsx: header cells {merged} are merged; unmerge them so that every column"
+        " has its own name in the first row; nothing loaded")
