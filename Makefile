@@ -19,9 +19,11 @@ lint: $(STAMP)
 	$(BIN)/mypy popdq flows report warehouse matching synth expectations tests bench
 	$(BIN)/lint-imports
 
+# `make bench SIZE=1000000 [COMPARE=1]`: the whole pipeline at a size (bench/README.md).
+SIZE ?= 100000
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
-	$(BIN)/python bench/bench_synth.py --persons 1000000
+	$(BIN)/python bench/bench_pipeline.py --persons $(SIZE) $(if $(COMPARE),--compare)
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON)"; exit 1; }

@@ -19,9 +19,10 @@ no caching), so no personal data reaches Prefect's storage, parameters or logs.
 """
 
 import datetime as dt
+import resource
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -357,12 +358,12 @@ def write_report(warehouse: Path, run_id: int) -> Path:
 
 
 @step
-def close_run(warehouse: Path, run_id: int, status: str, timings: dict[str, float],
-              message: str | None, model_run_id: int | None = None,
+def close_run(warehouse: Path, run_id: int, status: str, clock: "Clock", message: str | None,
+              model_run_id: int | None = None,
               counts: dict[str, dict[str, int]] | None = None) -> None:
     with open_warehouse(warehouse) as con:
-        finish_run(con, run_id, status=status, timings=timings, message=message,
-                   model_run_id=model_run_id, counts=counts)
+        finish_run(con, run_id, status=status, timings=clock.wall, message=message,
+                   model_run_id=model_run_id, counts=counts, resources=clock.resources)
 
 
 @flow(name="popdq-nightly")
@@ -383,38 +384,48 @@ def nightly(
     partial = place is not None or source is not None
     mode = "full" if full else "locality" if place else "source" if source else "incremental"
     run_id = open_run(warehouse, as_of, locality, source, mode)
-    timings: dict[str, float] = {}
+    clock = Clock()
     model_run_id: int | None = None
     try:
-        sources = _timed(timings, "check_datasets", lambda: check_datasets(warehouse, source))
-        _timed(timings, "validate",
-               lambda: validate(warehouse, run_id, ["registry", *sources], full))
-        prepared = _timed(timings, "normalise", lambda: prepare(warehouse, sources, place, full))
-        model = _timed(timings, "model", lambda: choose_model(
+        sources = clock.time("check_datasets", lambda: check_datasets(warehouse, source))
+        clock.time("validate", lambda: validate(warehouse, run_id, ["registry", *sources], full))
+        prepared = clock.time("normalise", lambda: prepare(warehouse, sources, place, full))
+        model = clock.time("model", lambda: choose_model(
             warehouse, prepared, partial=partial, retrain=retrain))
         model_run_id = model.run_id if model.run_id is not None else run_id
-        work = _timed(timings, "plan", lambda: plan_work(
+        work = clock.time("plan", lambda: plan_work(
             warehouse, prepared, model, locality=place, everything=full or partial))
-        links = _timed(timings, "match", lambda: link_records(model, prepared, work))
-        found = _timed(timings, "discrepancies", lambda: find_discrepancies(
+        links = clock.time("match", lambda: link_records(model, prepared, work))
+        found = clock.time("discrepancies", lambda: find_discrepancies(
             warehouse, prepared, work, links, as_of))
-        summary = _timed(timings, "publish", lambda: publish(
+        summary = clock.time("publish", lambda: publish(
             warehouse, run_id, model, prepared, work, links, found, place))
+        report = clock.time("report", lambda: write_report(warehouse, run_id))
     except Exception as exc:
-        close_run(warehouse, run_id, "failed", timings, str(exc).splitlines()[0], model_run_id)
+        close_run(warehouse, run_id, "failed", clock, str(exc).splitlines()[0], model_run_id)
         raise
     counts = {kind: {"records": prepared.records[kind].height, "relinked": work[kind].relink.len(),
                      "removed": work[kind].removed.len(), "findings_redone":
                      found[kind].records.len()} for kind in sources}
-    close_run(warehouse, run_id, "succeeded", timings, "; ".join(model.warnings) or None,
+    close_run(warehouse, run_id, "succeeded", clock, "; ".join(model.warnings) or None,
               model_run_id, counts)
-    report = _timed(timings, "report", lambda: write_report(warehouse, run_id))
     return Outcome(run_id, summary, report, model.warnings)
 
 
-def _timed(timings: dict[str, float], name: str, call: Callable[[], T]) -> T:
-    started = time.perf_counter()
-    try:
-        return call()
-    finally:
-        timings[name] = time.perf_counter() - started
+@dataclass
+class Clock:
+    """Each step's wall time, CPU time and the process's peak memory when it ended."""
+
+    wall: dict[str, float] = field(default_factory=dict)
+    resources: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def time(self, name: str, call: Callable[[], T]) -> T:
+        started, cpu = time.perf_counter(), time.process_time()
+        try:
+            return call()
+        finally:
+            self.wall[name] = time.perf_counter() - started
+            self.resources[name] = {
+                "cpu_s": round(time.process_time() - cpu, 3),
+                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            }

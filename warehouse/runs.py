@@ -55,15 +55,18 @@ def finish_run(
     message: str | None = None,
     model_run_id: int | None = None,
     counts: dict[str, dict[str, int]] | None = None,
+    resources: dict[str, dict[str, float]] | None = None,
 ) -> None:
-    """Close a run record: how it ended, its step times, the model it used, what it redid."""
+    """Close a run record: how it ended, its step times, the model it used, what it redid,
+    each step's CPU time and the peak memory so far."""
     if status not in ("succeeded", "failed"):
         raise ValueError(f"a run ends succeeded or failed, not {status!r}")
     con.execute(
         "UPDATE runs SET status = ?, finished_at = ?, timings = ?, message = ?,"
-        " model_run_id = ?, counts = ? WHERE run_id = ?",
+        " model_run_id = ?, counts = ?, resources = ? WHERE run_id = ?",
         [status, _now(), json.dumps({k: round(v, 3) for k, v in timings.items()}), message,
-         model_run_id, json.dumps(counts) if counts is not None else None, run_id],
+         model_run_id, json.dumps(counts) if counts is not None else None,
+         json.dumps(resources) if resources is not None else None, run_id],
     )
 
 

@@ -4,8 +4,8 @@
 -- it was linked with; rows from before this version have none and are relinked.
 -- validation: the dataset version (file sha256) and code version validated, so an
 -- unchanged dataset is not validated again.
--- runs: how the run ran (full, incremental, locality, source), the model it used, and
--- what it redid.
+-- runs: how the run ran (full, incremental, locality, source), the model it used, what
+-- it redid, and the CPU time and memory of each step.
 
 ALTER TABLE matches ADD COLUMN row_hash UBIGINT;
 ALTER TABLE matches ADD COLUMN registry_sha256 VARCHAR;
@@ -18,4 +18,5 @@ ALTER TABLE validation_failures ADD COLUMN code_version VARCHAR;
 
 ALTER TABLE runs ADD COLUMN mode VARCHAR;
 ALTER TABLE runs ADD COLUMN model_run_id BIGINT;
-ALTER TABLE runs ADD COLUMN counts VARCHAR;  -- JSON: source -> records relinked, findings redone
+ALTER TABLE runs ADD COLUMN counts VARCHAR;     -- JSON: source -> records relinked, findings redone
+ALTER TABLE runs ADD COLUMN resources VARCHAR;  -- JSON: step -> CPU seconds, peak RSS so far (MB)

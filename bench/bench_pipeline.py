@@ -1,0 +1,221 @@
+"""The whole pipeline at a size, stage by stage: cold, warm, after a 1% change, a province rerun.
+
+    make bench SIZE=1000000 [COMPARE=1]
+    .venv/bin/python bench/bench_pipeline.py --persons 1000000 [--seed 1] [--compare]
+
+Every step is the real `popdq` command in its own process (so each has its own
+peak RSS): synth, the four loads, then the nightly flow
+
+1. cold: the first full run on a fresh warehouse (it trains the model), with the report;
+2. warm: the same run again on unchanged data;
+3. change: 1% of the tax extract's rows edited (a name), then load and run;
+4. province: `popdq run --locality 79` (Hồ Chí Minh City, the largest province).
+
+Each run's own record says how long each step took, its CPU time and the
+process's peak memory when the step ended (`runs.timings`, `runs.resources`);
+rows/s is the records of the run's scope over the step's wall time. Figures go
+to `bench/results/<persons>.json` and a Markdown table on stdout, with the
+machine's cores and memory. `--compare` also links the same world with Splink
+5 (bench/peers/splink_vn.py, in its own process) and prints both tools'
+precision, recall and F1 against truth.csv (popdq: decision `match` of the
+cold run).
+"""
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import duckdb
+import polars as pl
+from common import Metrics, record_metrics
+
+POPDQ = Path(sys.executable).with_name("popdq")
+SOURCES = ("social_insurance", "tax", "health_insurance")
+RESULTS = Path(__file__).parent / "results"
+PROVINCE = "79"
+
+
+@dataclass
+class Command:
+    """One popdq command: wall and CPU time, peak RSS of its process."""
+
+    name: str
+    wall_s: float
+    cpu_s: float
+    peak_rss_mb: float
+    rows: int = 0
+
+
+@dataclass
+class Run:
+    """One nightly run: the command, and its steps as its run record has them."""
+
+    command: Command
+    mode: str
+    records: int
+    relinked: int
+    steps: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+def popdq(name: str, *args: str | Path, env: dict[str, str], rows: int = 0) -> Command:
+    """Run a popdq command to completion; its own rusage (wait4), not the children's sum."""
+    started = time.perf_counter()
+    process = subprocess.Popen([str(POPDQ), *map(str, args)], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    out = process.stdout.read().decode() if process.stdout else ""
+    err = process.stderr.read().decode() if process.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"popdq {name} failed: {err.strip() or out.strip()}")
+    return Command(name, round(wall, 2), round(usage.ru_utime + usage.ru_stime, 2),
+                   round(usage.ru_maxrss / 1024), rows)
+
+
+def last_run(warehouse: Path, command: Command) -> Run:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        mode, timings, resources, counts = con.execute(
+            "SELECT mode, timings, resources, counts FROM runs ORDER BY run_id DESC LIMIT 1"
+        ).fetchall()[0]
+    finally:
+        con.close()
+    counted = json.loads(counts)
+    steps = {name: {"wall_s": round(wall, 2), **json.loads(resources).get(name, {})}
+             for name, wall in json.loads(timings).items()}
+    return Run(command, mode, sum(c["records"] for c in counted.values()),
+               sum(c["relinked"] for c in counted.values()), steps)
+
+
+def change_one_percent(path: Path, out: Path) -> int:
+    """Edit the name of every 100th record of an extract; returns how many were edited."""
+    rows = pl.read_csv(path, infer_schema=False)
+    edited = pl.int_range(pl.len()) % 100 == 0
+    rows.with_columns(pl.when(edited).then(pl.col("full_name") + " Văn")
+                      .otherwise(pl.col("full_name")).alias("full_name")).write_csv(out)
+    return rows.height // 100 + (1 if rows.height % 100 else 0)
+
+
+def popdq_accuracy(warehouse: Path, world: Path, env: dict[str, str], tmp: Path) -> Metrics:
+    popdq("export", "matches", "--out", tmp / "matches.csv", "--warehouse", warehouse, env=env)
+    matches = pl.read_csv(tmp / "matches.csv", infer_schema=False)
+    linked = {(s, r): p for s, r, p, d in matches.select(
+        "source", "record_id", "person_id", "decision").iter_rows() if d == "match"}
+    return record_metrics(linked, truth(world))
+
+
+def truth(world: Path) -> dict[tuple[str, str], str]:
+    frame = pl.read_csv(world / "truth.csv", infer_schema=False)
+    return {(s, r): p or "" for s, r, p in frame.select("source", "record_id",
+                                                         "person_id").iter_rows()}
+
+
+def splink_accuracy(world: Path, tmp: Path) -> tuple[Metrics, float, float]:
+    """Splink 5 on the same files, in its own process (bench_accuracy's set-up)."""
+    from bench_accuracy import run_isolated
+
+    for name in ("registry", *SOURCES, "truth"):
+        pl.read_csv(world / f"{name}.csv", infer_schema=False).write_parquet(
+            tmp / f"{name}.parquet")
+    run = run_isolated("splink", "vn", tmp, 0.9)
+    if run.error:
+        sys.exit(f"splink: {run.error}")
+    return run.metrics["all sources"], run.wall, run.peak_mb
+
+
+def table(runs: dict[str, Run], loads: list[Command]) -> str:
+    lines = ["| step | wall s | CPU s | peak RSS MB | rows/s |", "|---|---|---|---|---|"]
+    for load in loads:
+        rate = f"{load.rows / load.wall_s:,.0f}" if load.wall_s else ""
+        lines.append(f"| {load.name} | {load.wall_s} | {load.cpu_s} | {load.peak_rss_mb:,.0f}"
+                     f" | {rate} |")
+    for label, run in runs.items():
+        c = run.command
+        lines.append(f"| **{label}** ({run.mode}, {run.relinked:,} of {run.records:,} records"
+                     f" relinked) | **{c.wall_s}** | {c.cpu_s} | **{c.peak_rss_mb:,.0f}** | |")
+        for step, s in run.steps.items():
+            rate = f"{run.records / s['wall_s']:,.0f}" if s["wall_s"] > 0.05 else ""
+            lines.append(f"| &nbsp; {step} | {s['wall_s']} | {s.get('cpu_s', '')} |"
+                         f" {s.get('peak_rss_mb', '')} | {rate} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--persons", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--compare", action="store_true", help="also run Splink 5")
+    parser.add_argument("--keep", type=Path, help="keep the world and warehouse here")
+    args = parser.parse_args(argv)
+    work = args.keep or Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
+    work.mkdir(parents=True, exist_ok=True)
+    world, warehouse = work / "world", work / "w.duckdb"
+    env = {**os.environ, "POPDQ_HOME": str(work / "home"), "POPDQ_WAREHOUSE": str(warehouse)}
+    try:
+        synth = popdq("synth", "synth", "--persons", args.persons, "--seed", args.seed,
+                      "--out", world, env=env, rows=args.persons)
+        loads = []
+        for kind in ("registry", *SOURCES):
+            rows = pl.scan_csv(world / f"{kind}.csv", infer_schema=False).select(pl.len())
+            loads.append(popdq(f"load {kind}", "load", kind, world / f"{kind}.csv", env=env,
+                               rows=int(rows.collect().item())))
+        runs = {}
+        runs["cold"] = last_run(warehouse, popdq("run (cold)", "run", "--as-of", "2026-07-01",
+                                                 env=env))
+        accuracy = popdq_accuracy(warehouse, world, env, work)
+        runs["warm"] = last_run(warehouse, popdq("run (warm)", "run", "--as-of", "2026-07-01",
+                                                 env=env))
+        edited = change_one_percent(world / "tax.csv", work / "tax-changed.csv")
+        loads.append(popdq("load tax (1% changed)", "load", "tax", work / "tax-changed.csv",
+                           env=env, rows=edited))
+        runs["1% of tax changed"] = last_run(warehouse, popdq(
+            "run (changed)", "run", "--as-of", "2026-07-01", env=env))
+        runs[f"province {PROVINCE} rerun"] = last_run(warehouse, popdq(
+            "run (province)", "run", "--as-of", "2026-07-01", "--locality", PROVINCE, env=env))
+        cold_total = sum(c.wall_s for c in loads[:4]) + runs["cold"].command.wall_s
+        result = {
+            "persons": args.persons, "seed": args.seed,
+            "machine": {"cores": os.cpu_count(), "memory_gb": round(
+                os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+                "python": platform.python_version()},
+            "synth": asdict(synth), "loads": [asdict(c) for c in loads],
+            "runs": {k: asdict(r) for k, r in runs.items()},
+            "cold_total_s": round(cold_total, 1),
+            "cold_peak_rss_mb": max(c.peak_rss_mb for c in [*loads[:4], runs["cold"].command]),
+            "accuracy": {"popdq": {"precision": accuracy.precision, "recall": accuracy.recall,
+                                   "f1": accuracy.f1}},
+        }
+        print(f"\n{args.persons:,} persons (seed {args.seed}), {os.cpu_count()} cores; "
+              f"cold (4 loads + full run + report): {cold_total:.1f} s, peak RSS "
+              f"{result['cold_peak_rss_mb']:,} MB\n")
+        print(table(runs, loads))
+        print(f"\npopdq: precision {accuracy.precision:.4f}, recall {accuracy.recall:.4f}, "
+              f"F1 {accuracy.f1:.4f} (decision match, cold run)")
+        if args.compare:
+            splink, wall, peak = splink_accuracy(world, work)
+            result["accuracy"]["splink"] = {"precision": splink.precision,
+                                            "recall": splink.recall, "f1": splink.f1,
+                                            "wall_s": round(wall, 1), "peak_rss_mb": peak}
+            print(f"Splink 5: precision {splink.precision:.4f}, recall {splink.recall:.4f}, "
+                  f"F1 {splink.f1:.4f} ({wall:.0f} s, peak {peak:,.0f} MB)")
+        RESULTS.mkdir(exist_ok=True)
+        out = RESULTS / f"{args.persons}.json"
+        out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        print(f"\nresults: {out}; this process peak "
+              f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
+    finally:
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
