@@ -400,15 +400,16 @@ def nightly(
             warehouse, prepared, work, links, as_of))
         summary = clock.time("publish", lambda: publish(
             warehouse, run_id, model, prepared, work, links, found, place))
-        report = clock.time("report", lambda: write_report(warehouse, run_id))
     except Exception as exc:
         close_run(warehouse, run_id, "failed", clock, str(exc).splitlines()[0], model_run_id)
         raise
     counts = {kind: {"records": prepared.records[kind].height, "relinked": work[kind].relink.len(),
                      "removed": work[kind].removed.len(), "findings_redone":
                      found[kind].records.len()} for kind in sources}
-    close_run(warehouse, run_id, "succeeded", clock, "; ".join(model.warnings) or None,
-              model_run_id, counts)
+    message = "; ".join(model.warnings) or None
+    close_run(warehouse, run_id, "succeeded", clock, message, model_run_id, counts)
+    report = clock.time("report", lambda: write_report(warehouse, run_id))  # of a succeeded run
+    close_run(warehouse, run_id, "succeeded", clock, message, model_run_id, counts)
     return Outcome(run_id, summary, report, model.warnings)
 
 
