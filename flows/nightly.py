@@ -19,23 +19,20 @@ no caching), so no personal data reaches Prefect's storage, parameters or logs.
 """
 
 import datetime as dt
-import resource
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
 import polars as pl
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from matching.blocking import BlockingRule
+from flows.clock import Clock
 from matching.changes import (
     ROW_HASH,
-    changed_persons,
     duplicate_neighbours,
-    records_sharing_keys,
+    linked_to,
+    links_after,
+    records_to_relink,
     row_hashes,
 )
 from matching.discrepancies import find_discrepancies as find_findings
@@ -63,7 +60,6 @@ from warehouse.queue import SyncSummary, sync_queue
 from warehouse.runs import Version, current_versions, finish_run, start_run
 from warehouse.validation import is_validated, save_validation, validation_failures
 
-T = TypeVar("T")
 step = task(cache_policy=NO_CACHE, persist_result=False)
 
 RETRAIN_ADVISED_SHARE = 0.10
@@ -237,36 +233,16 @@ def plan_work(warehouse: Path, prepared: Prepared, model: Model, *,
                 removed = removed.filter(~removed.is_in(existing_keys(con, kind, removed)
                                                         .implode()))
             if everything or model.run_id is None:
-                relink = current
+                relink = current.sort()
             else:
-                relink = _to_relink(warehouse, records, before, model.run_id, registry_sha,
-                                    prepared.registry, rules)
-            plans[kind] = Work(relink.sort(), removed.sort(), before)
+                old_shas = before.get_column("registry_sha256").drop_nulls().unique()
+                relink = records_to_relink(
+                    records, before, model_run_id=model.run_id, registry_sha=registry_sha,
+                    registry=prepared.registry, rules=rules,
+                    old_registries={sha: read_prepared(warehouse, "registry", sha)
+                                    for sha in old_shas if sha != registry_sha})
+            plans[kind] = Work(relink, removed.sort(), before)
     return plans
-
-
-def _to_relink(warehouse: Path, records: pl.DataFrame, before: pl.DataFrame, model_run_id: int,
-               registry_sha: str, registry: pl.DataFrame,
-               rules: Sequence[BlockingRule]) -> pl.Series:
-    """New or changed records, records linked with another model, and records sharing a
-    blocking key with a registry person that changed since they were linked."""
-    stale = before.filter((pl.col("model_run_id") != model_run_id).fill_null(True))
-    fresh = before.join(stale.select("record_id"), on="record_id", how="anti")
-    changed = records.join(fresh.select("record_id", ROW_HASH), on=["record_id", ROW_HASH],
-                           how="anti").get_column("record_id")
-    parts = [changed]
-    for old_sha in fresh.get_column("registry_sha256").drop_nulls().unique().sort():
-        if old_sha == registry_sha:
-            continue
-        linked_then = fresh.filter(pl.col("registry_sha256") == old_sha).select("record_id")
-        group = records.join(linked_then, on="record_id", how="semi")
-        old = read_prepared(warehouse, "registry", old_sha)
-        if old is None:  # that version's prepared file is gone: link the group again
-            parts.append(group.get_column("record_id"))
-            continue
-        persons = changed_persons(old, registry, "person_id")
-        parts.append(records_sharing_keys(group, persons, rules, "record_id"))
-    return pl.concat(parts).unique()
 
 
 @step
@@ -297,13 +273,11 @@ def find_discrepancies(warehouse: Path, prepared: Prepared, work: dict[str, Work
         registry_rows = read_dataset(con, "registry").select(DATASETS["registry"].columns)
         for kind, records in prepared.records.items():
             plan, version = work[kind], prepared.versions[kind]
-            now = _current_links(plan, links[kind].matches)
+            now = links_after(plan.before, links[kind].matches, plan.replaced)
             touched = [plan.replaced]
             if DATASETS[kind].active.value is None:  # active until a date: the run date counts
-                deceased = registry_rows.filter(pl.col("status") == "deceased")["person_id"]
-                touched.append(now.filter(pl.col("decision") == "match")
-                               .filter(pl.col("person_id").is_in(deceased.implode()))
-                               .get_column("record_id"))
+                touched.append(linked_to(now, registry_rows.filter(
+                    pl.col("status") == "deceased").get_column("person_id")))
             redo = duplicate_neighbours(plan.before, now, pl.concat(touched).unique())
             redo = redo.filter(redo.is_in(records.get_column("record_id").implode()))
             matches = now.filter(pl.col("record_id").is_in(redo.implode()))
@@ -315,15 +289,6 @@ def find_discrepancies(warehouse: Path, prepared: Prepared, work: dict[str, Work
                 registry_rows=registry_rows, registry=prepared.registry, matches=matches,
                 failures=failures, as_of=as_of), pl.concat([redo, plan.removed]))
     return found
-
-
-def _current_links(plan: Work, relinked: pl.DataFrame) -> pl.DataFrame:
-    """The links of the scope once this run's are in: stored ones, new ones for the records
-    linked again, none for records gone."""
-    kept = plan.before.filter(~pl.col("record_id").is_in(plan.replaced.implode()))
-    columns = ["record_id", "person_id", "score", "decision", "second_person_id",
-               "second_score", "ambiguous"]
-    return pl.concat([kept.select(columns), relinked.select(columns)]).sort("record_id")
 
 
 @step
@@ -358,7 +323,7 @@ def write_report(warehouse: Path, run_id: int) -> Path:
 
 
 @step
-def close_run(warehouse: Path, run_id: int, status: str, clock: "Clock", message: str | None,
+def close_run(warehouse: Path, run_id: int, status: str, clock: Clock, message: str | None,
               model_run_id: int | None = None,
               counts: dict[str, dict[str, int]] | None = None) -> None:
     with open_warehouse(warehouse) as con:
@@ -411,22 +376,3 @@ def nightly(
     report = clock.time("report", lambda: write_report(warehouse, run_id))  # of a succeeded run
     close_run(warehouse, run_id, "succeeded", clock, message, model_run_id, counts)
     return Outcome(run_id, summary, report, model.warnings)
-
-
-@dataclass
-class Clock:
-    """Each step's wall time, CPU time and the process's peak memory when it ended."""
-
-    wall: dict[str, float] = field(default_factory=dict)
-    resources: dict[str, dict[str, float]] = field(default_factory=dict)
-
-    def time(self, name: str, call: Callable[[], T]) -> T:
-        started, cpu = time.perf_counter(), time.process_time()
-        try:
-            return call()
-        finally:
-            self.wall[name] = time.perf_counter() - started
-            self.resources[name] = {
-                "cpu_s": round(time.process_time() - cpu, 3),
-                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-            }

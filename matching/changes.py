@@ -13,7 +13,7 @@ the run date.
 Rows are compared by a 64-bit hash of their contract columns (`row_hashes`).
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import polars as pl
 
@@ -72,6 +72,52 @@ def _key_values(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
     if not parts:
         return pl.DataFrame(schema={"__value": pl.String})
     return pl.concat(parts).drop_nulls().unique()
+
+
+LINK_COLUMNS = ("record_id", "person_id", "score", "decision", "second_person_id",
+                "second_score", "ambiguous")
+"""A record's link as the findings need it (`matching.decisions.MATCHES_SCHEMA`, per record)."""
+
+
+def records_to_relink(records: pl.DataFrame, before: pl.DataFrame, *, model_run_id: int,
+                      registry_sha: str, registry: pl.DataFrame,
+                      old_registries: Mapping[str, pl.DataFrame | None],
+                      rules: Sequence[BlockingRule]) -> pl.Series:
+    """New or changed records, records linked with another model, and records sharing a
+    blocking key with a registry person that changed since they were linked.
+
+    `before` holds the stored links (record_id, row_hash, registry_sha256, model_run_id);
+    `old_registries` the prepared registry of each version named there (None when it is
+    no longer kept: every record linked against it is linked again).
+    """
+    stale = before.filter((pl.col("model_run_id") != model_run_id).fill_null(True))
+    fresh = before.join(stale.select("record_id"), on="record_id", how="anti")
+    parts = [records.join(fresh.select("record_id", ROW_HASH), on=["record_id", ROW_HASH],
+                          how="anti").get_column("record_id")]
+    for old_sha in fresh.get_column("registry_sha256").drop_nulls().unique().sort():
+        if old_sha == registry_sha:
+            continue
+        group = records.join(fresh.filter(pl.col("registry_sha256") == old_sha)
+                             .select("record_id"), on="record_id", how="semi")
+        old = old_registries.get(old_sha)
+        parts.append(group.get_column("record_id") if old is None else records_sharing_keys(
+            group, changed_persons(old, registry, "person_id"), rules, "record_id"))
+    return pl.concat(parts).unique().sort()
+
+
+def links_after(before: pl.DataFrame, relinked: pl.DataFrame, replaced: pl.Series
+                ) -> pl.DataFrame:
+    """The links of a scope once a run's are in: the stored ones but for `replaced` (linked
+    again, or gone), and the new ones."""
+    kept = before.filter(~pl.col("record_id").is_in(replaced.implode()))
+    return pl.concat([kept.select(LINK_COLUMNS), relinked.select(LINK_COLUMNS)]
+                     ).sort("record_id")
+
+
+def linked_to(links: pl.DataFrame, persons: pl.Series) -> pl.Series:
+    """The records linked (decision match) to any of `persons`."""
+    return links.filter((pl.col("decision") == "match")
+                        & pl.col("person_id").is_in(persons.implode())).get_column("record_id")
 
 
 def duplicate_neighbours(matches_before: pl.DataFrame, matches_after: pl.DataFrame,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
-from matching import vietnamese
+from matching import vietnamese, vietnamese_comparisons
 from matching.blocking import BlockingRule
 from matching.comparisons import (
     Comparison,
@@ -73,10 +73,10 @@ def vietnamese_profile() -> Profile:
         prepare_left=vietnamese.prepare_registry,
         prepare_right=vietnamese.prepare_source,
         blocking=vietnamese.BLOCKING_RULES,
-        comparisons=vietnamese.comparisons(),
+        comparisons=vietnamese_comparisons.comparisons(),
         thresholds=default_thresholds("vietnamese"),
-        add_left_context=vietnamese.add_id_households,
-        vetoes=vietnamese.VETOES,
+        add_left_context=vietnamese_comparisons.add_id_households,
+        vetoes=vietnamese_comparisons.VETOES,
     )
 
 

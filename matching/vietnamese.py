@@ -1,4 +1,5 @@
-"""The Vietnamese profile's data: prepared columns, blocking keys and comparisons.
+"""The Vietnamese profile's data: prepared columns and blocking keys (the comparisons and
+vetoes are in `matching.vietnamese_comparisons`).
 
 `prepare_registry` and `prepare_source` turn the contract's text columns into
 one schema, so that a registry person and a source record (or two registry
@@ -17,7 +18,8 @@ persons, when u is sampled) compare column by column:
   personal ID found in a record's key column: bhxh_code, tax_code,
   card_number, when it is not the id_number already), `household` (registry)
   and `id_household` (the registry household of the record's personal ID,
-  added at link time by `add_id_households`, since it needs the registry);
+  added at link time by `vietnamese_comparisons.add_id_households`, since it needs the
+  registry);
 - `block_*`: the blocking keys (see `BLOCKING_RULES`).
 
 Normalising is done once per distinct name and date (they repeat heavily),
@@ -27,9 +29,7 @@ then joined back.
 import polars as pl
 
 from matching.blocking import BlockingRule
-from matching.comparisons import Comparison, Similarity, blank, exact_comparison, graded
 from matching.dates import normalise_dates
-from matching.decisions import Veto
 from matching.identifiers import normalise_identifiers
 from matching.localities import normalise_localities
 from matching.names import compound_family_names, normalise_names
@@ -82,15 +82,6 @@ very common name in a large province is left to the narrower keys. Not
 covered: errors that break every key at once (say, no ID, no date and a
 typo in the name).
 """
-
-VETOES: tuple[Veto, ...] = tuple(
-    Veto(f"birth_date_and_{part}_differ", (("birth_date", ("different",)), (part, ("different",))))
-    for part in ("family_name", "middle_name", "given_name")
-)
-"""No automatic match when the birth date and a name part both differ outright, however well
-the IDs agree: that is a relative's ID (a father's ID on his son's record, the son
-sharing his given name), not a typo. Such records go to review at most."""
-
 
 def _names(values: pl.Series, western: bool) -> pl.DataFrame:
     """Name columns (see the module docstring) of each distinct value of `values`."""
@@ -269,169 +260,3 @@ def prepare_source(kind: str, records: pl.DataFrame) -> pl.DataFrame:
     frame = _blocking_keys(frame)
     return frame.select("record_id", *_NAME_COLUMNS, *_WESTERN_COLUMNS, *_OTHER_COLUMNS,
                         "id_code", *BLOCK_COLUMNS)
-
-
-def add_id_households(registry: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
-    """Add `id_household`: the registry household of each record's personal ID (or null).
-
-    It is what tells a relative's ID (a parent's ID on a child's record) from
-    a stranger's: the ID belongs to someone living with the candidate.
-    """
-    households = (registry.select(pl.col("id_personal"), pl.col("household").alias("id_household"))
-                  .filter(pl.col("id_household").is_not_null()))
-    return records.join(households, on="id_personal", how="left", maintain_order="left")
-
-
-def _aligned(part: str) -> tuple[pl.Expr, pl.Expr]:
-    """The record's name part (canonical, folded) in the reading that fits the candidate.
-
-    Western order is read when it makes more of the parts (family, middle,
-    given; folded) agree with the candidate than the usual reading does:
-    *Thị Thanh Thảo Nguyễn* against *Nguyễn Thị Thanh Thảo*, or *Thị Hà Hà*
-    against *Hà Thị Hà*, then compares part by part like any other name.
-    """
-    def agreeing(prefix: str) -> pl.Expr:
-        return pl.sum_horizontal(
-            (pl.col(f"{prefix}{p}_key_r").eq_missing(pl.col(f"{p}_key_l"))).cast(pl.Int8)
-            for p in ("fam", "mid", "given"))
-
-    western = agreeing("w") > agreeing("")
-    return (pl.when(western).then(pl.col(f"w{part}_r")).otherwise(pl.col(f"{part}_r")),
-            pl.when(western).then(pl.col(f"w{part}_key_r")).otherwise(pl.col(f"{part}_key_r")))
-
-
-_ALIGNED_LEFT = ("fam_key", "mid_key", "given_key")
-_ALIGNED_RIGHT = ("fam_key", "mid_key", "given_key", "wfam_key", "wmid_key", "wgiven_key")
-
-
-def name_part_comparison(part: str) -> Comparison:
-    """Family or given name: exact; same letters written without diacritics; same letters,
-    another tone (a substantive difference: Nguyển); one letter off; different.
-
-    Term frequencies at the exact level (canonical value) and the unaccented level
-    (folded value): Nguyễn agreeing is weak evidence, a rare name strong.
-    """
-    canonical, folded = _aligned(part)
-    left, left_key = pl.col(f"{part}_l"), pl.col(f"{part}_key_l")
-    typo = Similarity(f"lev_{part}_key", "levenshtein", left_key, folded)
-    levels, level = graded(left.is_null() | canonical.is_null(), [
-        ("exact", left == canonical),
-        ("unaccented", (left_key == folded) & pl.col("plain_r")),
-        ("other_tone", left_key == folded),
-        ("one_letter", pl.col(typo.column) == 1),
-    ])
-    name = "family_name" if part == "fam" else "given_name"
-    return Comparison(name, levels, level, (part, f"{part}_key", *_ALIGNED_LEFT),
-                      (part, f"{part}_key", f"w{part}", f"w{part}_key", "plain",
-                       *_ALIGNED_RIGHT), (typo,),
-                      (("exact", part), ("unaccented", f"{part}_key")))
-
-
-def middle_name_comparison() -> Comparison:
-    """Middle names: as the other parts, plus both empty and one contained in the other
-    (a dropped or added middle name, the mother's family name left out)."""
-    canonical, folded = _aligned("mid")
-    left, left_key = pl.col("mid_l"), pl.col("mid_key_l")
-    typo = Similarity("lev_mid_key", "levenshtein", left_key, folded)
-    padded_left, padded_right = " " + left_key + " ", " " + folded + " "
-    levels, level = graded(pl.col("given_l").is_null() | pl.col("given_r").is_null(), [
-        ("exact", left == canonical),
-        ("both_empty", left.is_null() & canonical.is_null()),
-        ("unaccented", (left_key == folded) & pl.col("plain_r")),
-        ("other_tone", left_key == folded),
-        ("part_dropped_or_added", left.is_null() | canonical.is_null()
-         | padded_left.str.contains(padded_right, literal=True)
-         | padded_right.str.contains(padded_left, literal=True)),
-        ("one_letter", pl.col(typo.column) == 1),
-    ])
-    return Comparison("middle_name", levels, level, ("mid", "mid_key", "given", *_ALIGNED_LEFT),
-                      ("mid", "mid_key", "wmid", "wmid_key", "given", "plain", *_ALIGNED_RIGHT),
-                      (typo,), (("exact", "mid"),))
-
-
-def birth_date_comparison() -> Comparison:
-    """Dates at the precision both sides have (domain §4): exact; day and month swapped;
-    a lunar/solar shift of 20–50 days; same month; year off by one; same year and year ±1
-    where a side has no full date (year-only, month-only, impossible dates); different."""
-    y_l, m_l, d_l, date_l = (pl.col(f"dob_{p}_l") for p in ("year", "month", "day", "date"))
-    y_r, m_r, d_r, date_r = (pl.col(f"dob_{p}_r") for p in ("year", "month", "day", "date"))
-    both_full = date_l.is_not_null() & date_r.is_not_null()
-    days_apart = (date_l - date_r).dt.total_days().abs()
-    years_apart = (y_l.cast(pl.Int32) - y_r.cast(pl.Int32)).abs()
-    levels, level = graded(y_l.is_null() | y_r.is_null(), [
-        ("exact", date_l == date_r),
-        ("day_month_swapped", both_full & (y_l == y_r) & (d_l == m_r) & (m_l == d_r)),
-        ("lunar_shift", both_full & days_apart.is_between(20, 50)),
-        ("same_month", (y_l == y_r) & (m_l == m_r)),
-        ("year_off_by_one", both_full & (m_l == m_r) & (d_l == d_r) & (years_apart == 1)),
-        ("same_year", ~both_full & (y_l == y_r)),
-        ("year_near", ~both_full & (years_apart == 1)),
-    ])
-    columns = ("dob_year", "dob_month", "dob_day", "dob_date")
-    return Comparison("birth_date", levels, level, columns, columns)
-
-
-def _one_typo_apart(a: pl.Expr, b: pl.Expr) -> pl.Expr:
-    """Whether two 12-digit IDs may be one substitution or adjacent transposition apart:
-    such a pair agrees on digits 1–6, on 7–12, or on all but two neighbours in the middle."""
-    return (a != b) & (
-        (a.str.slice(0, 6) == b.str.slice(0, 6)) | (a.str.slice(6) == b.str.slice(6))
-        | ((a.str.slice(0, 5) == b.str.slice(0, 5)) & (a.str.slice(7) == b.str.slice(7)))
-    )
-
-
-def id_number_comparison() -> Comparison:
-    """The record's id_number against the candidate: the same ID; the same old CMND; one
-    adjacent transposition; one digit different; the ID of someone in the candidate's
-    household (a relative's ID); different. Missing when the record has no ID."""
-    own, given = pl.col("id_personal_l"), pl.col("id_personal_r")
-    transposition = Similarity("osa_id", "osa", own, given, _one_typo_apart(own, given))
-    digits = Similarity("hamming_id", "hamming", own, given, _one_typo_apart(own, given))
-    levels, level = graded(given.is_null() & pl.col("id_old_r").is_null(), [
-        ("exact", own == given),
-        ("old_id", pl.col("id_old_l") == pl.col("id_old_r")),
-        ("transposed", (pl.col(transposition.column) == 1) & (pl.col(digits.column) == 2)),
-        ("one_digit", pl.col(digits.column) == 1),
-        ("relative", pl.col("household_l") == pl.col("id_household_r")),
-    ])
-    return Comparison("id_number", levels, level, ("id_personal", "id_old", "household"),
-                      ("id_personal", "id_old", "id_household"), (transposition, digits))
-
-
-def id_in_code_comparison() -> Comparison:
-    """A personal ID in the record's key column (other than its id_number): the same;
-    one edit or transposition away; different."""
-    own, in_code = pl.col("id_personal_l"), pl.col("id_code_r")
-    edits = Similarity("osa_code", "osa", own, in_code, _one_typo_apart(own, in_code))
-    levels, level = graded(in_code.is_null(), [
-        ("exact", own == in_code),
-        ("one_edit", pl.col(edits.column) == 1),
-    ])
-    return Comparison("id_in_code", levels, level, ("id_personal",), ("id_code",), (edits,))
-
-
-def place_comparison() -> Comparison:
-    """Where the person lives (2025 codes): same commune; same province, other commune; same
-    province, the record naming no commune (tax has none; an outdated province code comes
-    without one); different."""
-    levels, level = graded(blank("province_l") | blank("province_r"), [
-        ("same_commune", pl.col("commune_l") == pl.col("commune_r")),
-        ("same_province", (pl.col("province_l") == pl.col("province_r"))
-         & pl.col("commune_r").is_not_null()),
-        ("same_province_no_commune", pl.col("province_l") == pl.col("province_r")),
-    ])
-    return Comparison("place", levels, level, ("province", "commune"), ("province", "commune"))
-
-
-def comparisons() -> tuple[Comparison, ...]:
-    """The Vietnamese comparisons, in waterfall order."""
-    return (
-        name_part_comparison("fam"),
-        middle_name_comparison(),
-        name_part_comparison("given"),
-        birth_date_comparison(),
-        exact_comparison("sex", "sex"),
-        id_number_comparison(),
-        id_in_code_comparison(),
-        place_comparison(),
-    )

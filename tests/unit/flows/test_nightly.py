@@ -13,6 +13,7 @@ import pytest
 
 import synth
 from flows import nightly
+from flows.clock import Clock
 from popdq.errors import BadParameter, PopdqError
 from popdq.localities import parse_locality
 from warehouse.datasets import load_file
@@ -135,7 +136,7 @@ def test_publish_report_and_close_write_the_run(night: Night) -> None:
     unchanged = nightly.plan_work.fn(night.warehouse, night.prepared, again, locality=None,
                                      everything=False)
     assert all(w.relink.is_empty() and w.removed.is_empty() for w in unchanged.values())
-    nightly.close_run.fn(night.warehouse, night.run_id, "succeeded", nightly.Clock(), None)
+    nightly.close_run.fn(night.warehouse, night.run_id, "succeeded", Clock(), None)
     report = nightly.write_report.fn(night.warehouse, night.run_id)
     assert report.name == f"run-{night.run_id:05d}.html" and report.stat().st_size > 0
     assert count(night.warehouse, "SELECT count(*) FROM runs WHERE status = 'succeeded'") == 1

@@ -6,7 +6,8 @@ import pytest
 from matching.blocking import LEFT_ROW, RIGHT_ROW
 from matching.comparisons import edit_comparison, exact_comparison, string_comparison
 from matching.scoring import compare_pairs
-from matching.vietnamese import add_id_households, comparisons, prepare_registry, prepare_source
+from matching.vietnamese import prepare_registry, prepare_source
+from matching.vietnamese_comparisons import add_id_households, comparisons
 
 PERSON = {
     "person_id": "079085001234", "full_name": "Nguyễn Văn An", "date_of_birth": "1985-03-04",

@@ -15,7 +15,7 @@ from matching.training import (
     term_frequencies,
     u_from_sample,
 )
-from matching.vietnamese import add_id_households, comparisons
+from matching.vietnamese_comparisons import add_id_households, comparisons
 
 
 def simulated_levels(rng: np.random.Generator, pairs: int, share: float,
