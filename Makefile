@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 .PHONY: demo test lint bench clean
 
 demo: $(STAMP)
-	$(BIN)/popdq demo
+	$(BIN)/popdq demo --force
 
 test: $(STAMP) lint
 	$(BIN)/pytest

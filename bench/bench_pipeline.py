@@ -106,7 +106,8 @@ def change_one_percent(path: Path, out: Path) -> int:
 
 
 def popdq_accuracy(warehouse: Path, world: Path, env: dict[str, str], tmp: Path) -> Metrics:
-    popdq("export", "matches", "--out", tmp / "matches.csv", "--warehouse", warehouse, env=env)
+    popdq("export matches", "export", "matches", "--out", tmp / "matches.csv", "--warehouse",
+          warehouse, env=env)
     matches = pl.read_csv(tmp / "matches.csv", infer_schema=False)
     linked = {(s, r): p for s, r, p, d in matches.select(
         "source", "record_id", "person_id", "decision").iter_rows() if d == "match"}

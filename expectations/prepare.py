@@ -28,7 +28,28 @@ def prepare_for_validation(kind: str, rows: pl.DataFrame) -> pl.DataFrame:
     out = normalise_provinces(out, "province_code")
     if "commune_code" in columns:
         out = normalise_communes(out, "commune_code")
+    if "date_of_death" in columns:
+        out = out.with_columns(_death_conflict())
     return check_id_against_record(out, ds.personal_id, "date_of_birth_year", "sex_code")
+
+
+def _death_conflict() -> pl.Expr:
+    """Why a date of death contradicts the record, or null: it falls before the date of
+    birth (compared at the precision both dates have), or the person is alive."""
+    birth = [pl.col(f"date_of_birth_{part}") for part in ("year", "month", "day")]
+    death = [pl.col(f"date_of_death_{part}") for part in ("year", "month", "day")]
+    before = (
+        (death[0] < birth[0])
+        | ((death[0] == birth[0]) & (death[1] < birth[1]))
+        | ((death[0] == birth[0]) & (death[1] == birth[1]) & (death[2] < birth[2]))
+    ).fill_null(False)
+    alive = (pl.col("status") == "alive").fill_null(False) & pl.col("date_of_death").is_not_null()
+    return (
+        pl.when(before).then(pl.lit("before the date of birth"))
+        .when(alive).then(pl.lit("a date of death for a person whose status is alive"))
+        .otherwise(None)
+        .alias("date_of_death_conflict")
+    )
 
 
 def _date_problem(field: str) -> pl.Expr:

@@ -64,6 +64,9 @@ def checks_for(kind: str) -> list[Check]:
     if ds.statuses:
         checks.append(Check("ExpectColumnValuesToBeInSet", "status", "status", "invalid_format",
                             (("value_set", list(ds.statuses)),)))
+    if "date_of_death" in ds.columns:  # a death before the birth, or of a living person
+        checks.append(Check("ExpectColumnValuesToBeNull", "date_of_death_conflict",
+                            "date_of_death", "invalid_format"))
     if kind == "registry":  # the reference holds current divisions only
         checks += [
             Check("ExpectColumnValuesToBeInSet", f"{f}_status", f, "invalid_format",

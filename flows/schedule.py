@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from popdq.errors import PopdqError
+from popdq.errors import BadParameter, PopdqError
 
 STARTUP_SECONDS = 120
 
@@ -47,6 +47,19 @@ def prefect_server() -> Iterator[str]:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+def check_cron(cron: str) -> None:
+    """Refuse, before anything starts, a cron expression Prefect would refuse later (or
+    take as a random or hashed schedule): Prefect's own schedule type checks it, so popdq
+    and Prefect agree. Needs configure_prefect first (it imports Prefect)."""
+    from prefect.client.schemas.schedules import CronSchedule
+
+    try:
+        CronSchedule(cron=cron)
+    except ValueError as exc:  # pydantic's ValidationError is one
+        raise BadParameter(f"--cron {cron!r} is not a cron expression Prefect can run "
+                           "(e.g. '0 2 * * *': minute, hour, day, month, weekday)") from exc
 
 
 def serve_nightly(warehouse: Path, cron: str) -> None:

@@ -13,20 +13,27 @@ from typing import Any
 import click
 
 from popdq import commands, progress
-from popdq.contract import CRITERIA, DATASETS, KINDS
+from popdq.contract import DATASETS
 from popdq.errors import PopdqError
 from popdq.localities import Locality
 from popdq.options import (
+    IsoDate,
+    ItemId,
     OneLineErrors,
     by_option,
+    force_option,
+    is_stdout,
     locality_option,
+    queue_filters,
     remember_warehouse,
+    say,
     source_option,
     warehouse_option,
+    write_to_stdout,
 )
 from popdq.views import render_item, render_list, render_load
 from warehouse.datasets import MAX_SHRINK
-from warehouse.lifecycle import STATUSES
+from warehouse.encodings import ENCODINGS
 
 
 @click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
@@ -42,13 +49,14 @@ def app() -> None:
 @click.option("--persons", type=click.IntRange(min=1), required=True, help="Registry size.")
 @click.option("--seed", type=int, required=True, help="Same seed, same bytes.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+@force_option
 @warehouse_option
-def synth(persons: int, seed: int, out: Path, warehouse: Path) -> None:
+def synth(persons: int, seed: int, out: Path, force: bool, warehouse: Path) -> None:
     """Write a synthetic registry, the three sources and truth.csv (the warehouse is not
     touched: --warehouse is accepted, as by every command, and unused)."""
     with progress.step(f"Synthesising {persons:,} persons"):
-        files = commands.synthesise(persons, seed, out)
-    click.echo("\n".join(f"{name}: {path}" for name, path in files.items()))
+        files = commands.synthesise(persons, seed, out, force=force)
+    say("\n".join(f"{name}: {path}" for name, path in files.items()))
 
 
 @app.command()
@@ -57,46 +65,35 @@ def synth(persons: int, seed: int, out: Path, warehouse: Path) -> None:
 @by_option
 @click.option("--allow-shrink", is_flag=True, help="Load even if the dataset would be left "
               f"empty or lose more than {MAX_SHRINK:.0%} of its rows.")
+@click.option("--encoding", type=click.Choice(list(ENCODINGS)), default=None,
+              help="A CSV file's legacy encoding: converted to UTF-8 first.")
 @warehouse_option
-def load(kind: str, file: Path, by: str | None, allow_shrink: bool, warehouse: Path) -> None:
+def load(kind: str, file: Path, by: str | None, allow_shrink: bool, encoding: str | None,
+         warehouse: Path) -> None:
     """Load or replace the registry or one source extract."""
     with progress.step(f"Loading {kind} from {file.name}"):
         summary = commands.load(warehouse, kind, file, by or getpass.getuser(),
-                                allow_shrink=allow_shrink)
+                                allow_shrink=allow_shrink, encoding=encoding)
     click.echo(render_load(summary))
 
 
 @app.command()
 @locality_option
 @source_option
-@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+@click.option("--as-of", "as_of", type=IsoDate(), default=None,
               help="Run date, YYYY-MM-DD (default: today).")
 @click.option("--full", is_flag=True, help="Relink every record, ignoring kept results.")
 @click.option("--retrain", is_flag=True, help="Estimate a new model version first.")
 @warehouse_option
-def run(locality: Locality | None, source: str | None, as_of: dt.datetime | None, full: bool,
+def run(locality: Locality | None, source: str | None, as_of: dt.date | None, full: bool,
         retrain: bool, warehouse: Path) -> None:
     """The nightly flow: validate, normalise, match, report (redoing only what changed)."""
-    day = as_of.date() if as_of else dt.date.today()
+    day = as_of or dt.date.today()
     with progress.step("Running the nightly flow"):
         outcome = commands.run(warehouse, locality, source, day, full=full, retrain=retrain)
-    click.echo("".join(f"warning: {w}\n" for w in outcome.warnings)
-               + f"run {outcome.run_id} succeeded (as of {day.isoformat()}); "
-               f"queue: {outcome.queue}\nreport: {outcome.report}")
-
-
-def _queue_filters(function: Any) -> Any:
-    """The filters every queue command shares (locality apart)."""
-    for option in reversed([
-        source_option,
-        click.option("--kind", type=click.Choice(list(KINDS)), default=None),
-        click.option("--criterion", type=click.Choice(list(CRITERIA)), default=None),
-        click.option("--status", type=click.Choice(STATUSES), default=None),
-        click.option("--assignee", default=None),
-        locality_option, warehouse_option,
-    ]):
-        function = option(function)
-    return function
+    say("".join(f"warning: {w}\n" for w in outcome.warnings)
+        + f"run {outcome.run_id} succeeded (as of {day.isoformat()}); "
+        f"queue: {outcome.queue}\nreport: {outcome.report}")
 
 
 @app.group()
@@ -105,7 +102,7 @@ def queue() -> None:
 
 
 @queue.command("list")
-@_queue_filters
+@queue_filters
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
 def queue_list(limit: int, warehouse: Path, locality: Locality | None,
                **filters: str | None) -> None:
@@ -117,7 +114,7 @@ def queue_list(limit: int, warehouse: Path, locality: Locality | None,
 
 
 @queue.command("show")
-@click.argument("item_id", type=int)
+@click.argument("item_id", type=ItemId())
 @click.option("--unmask", is_flag=True, help="Show identifiers in full (audited).")
 @by_option
 @warehouse_option
@@ -129,11 +126,11 @@ def queue_show(item_id: int, unmask: bool, by: str | None, warehouse: Path) -> N
 
 def _queue_action(verb: str, needs_note: bool, *extra: Any) -> None:
     @queue.command(verb, help=f"{verb.capitalize()} items by id, or every item a filter matches.")
-    @click.argument("item_ids", type=int, nargs=-1)
+    @click.argument("item_ids", type=ItemId(), nargs=-1)
     @click.option("--note", required=needs_note, help="Why (kept in the audit).")
     @by_option
     @click.option("--yes", is_flag=True, help="Do not ask before acting on a filter.")
-    @_queue_filters
+    @queue_filters
     def command(item_ids: tuple[int, ...], note: str | None, by: str | None, yes: bool,
                 warehouse: Path, locality: Locality | None, to: str | None = None,
                 **filters: str | None) -> None:
@@ -168,8 +165,8 @@ _queue_action("reopen", True)
 @warehouse_option
 def serve(cron: str, warehouse: Path) -> None:
     """Serve the nightly flow on a schedule through Prefect (Ctrl-C stops)."""
-    click.echo(f"serving the nightly flow on {warehouse} at '{cron}'; Ctrl-C stops")
-    commands.serve(warehouse, cron)
+    commands.serve(warehouse, cron, started=lambda: say(
+        f"serving the nightly flow on {warehouse} at '{cron}'; Ctrl-C stops"))
 
 
 @app.command()
@@ -178,7 +175,7 @@ def serve(cron: str, warehouse: Path) -> None:
 @warehouse_option
 def report(locality: Locality | None, out: Path, warehouse: Path) -> None:
     """The reviewers' report (HTML) of the last successful run."""
-    click.echo(f"report: {commands.write_report(warehouse, locality, out)}")
+    say(f"report: {commands.write_report(warehouse, locality, out)}")
 
 
 @app.group()
@@ -188,12 +185,16 @@ def export() -> None:
 
 def _export_command(name: str, doc: str) -> None:
     @export.command(name, help=doc)
-    @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+    @click.option("--out", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+                  required=True, help="The file, or - for standard output (CSV).")
     @source_option
     @warehouse_option
     def command(out: Path, source: str | None, warehouse: Path) -> None:
-        rows = commands.export(warehouse, name, source, out)
-        click.echo(f"{rows:,} {name} rows written to {out}")
+        if not is_stdout(out):
+            say(f"{commands.export(warehouse, name, source, out):,} {name} rows written to {out}")
+            return
+        rows = write_to_stdout(lambda sink: commands.export(warehouse, name, source, sink))
+        click.echo(f"{rows:,} {name} rows written to standard output", err=True)
 
 
 _export_command("matches", "One row per source record: source, record_id, person_id, score, "
@@ -220,7 +221,7 @@ def validate(docs: Path | None, warehouse: Path) -> None:
                        f"({row['kind'] or 'integrity'}, {row['expectation']})")
     if docs:
         with progress.step("Building Data Docs"):
-            click.echo(f"data docs: {commands.build_data_docs(frames, docs)}")
+            say(f"data docs: {commands.build_data_docs(frames, docs)}")
 
 
 @app.command()
@@ -228,14 +229,15 @@ def validate(docs: Path | None, warehouse: Path) -> None:
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               default=Path("popdq-demo"), show_default=True, help="Where the world is written.")
+@force_option
 @warehouse_option
-def demo(persons: int, seed: int, out: Path, warehouse: Path) -> None:
+def demo(persons: int, seed: int, out: Path, force: bool, warehouse: Path) -> None:
     """Build a synthetic world, load it into a fresh warehouse and run the nightly flow."""
     with progress.step(f"Building a {persons:,}-person world and running the flow"):
-        done = commands.demo(persons, seed, out, warehouse)
-    click.echo("\n".join(f"{name}: {path}" for name, path in done.files.items()))
+        done = commands.demo(persons, seed, out, warehouse, force=force)
+    say("\n".join(f"{name}: {path}" for name, path in done.files.items()))
     click.echo("\n".join(render_load(summary) for summary in done.loads))
-    click.echo(f"run {done.outcome.run_id} succeeded; queue: {done.outcome.queue}\n"
-               f"report: {done.outcome.report}\n"
-               f"demo world: {out}/ (truth.csv says what was injected)\n"
-               f"warehouse:  {warehouse} (run {done.outcome.run_id})")
+    say(f"run {done.outcome.run_id} succeeded; queue: {done.outcome.queue}\n"
+        f"report: {done.outcome.report}\n"
+        f"demo world: {out}/ (truth.csv says what was injected)\n"
+        f"warehouse:  {warehouse} (run {done.outcome.run_id})")

@@ -6,9 +6,10 @@ Expectations, the synthetic world) happen only in the use case that needs them.
 """
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 import polars as pl
 
@@ -17,7 +18,7 @@ from popdq.errors import PopdqError
 from popdq.localities import Locality
 from warehouse.datasets import LoadSummary, dataset_versions, load_file, read_dataset, read_record
 from warehouse.db import open_warehouse
-from warehouse.exports import write_export
+from warehouse.exports import stream_export, write_export
 from warehouse.findings import read_discrepancies, read_findings
 from warehouse.linkage import read_explanation, read_matches
 from warehouse.queue import (
@@ -44,19 +45,23 @@ def require_warehouse(warehouse: Path) -> None:
         raise PopdqError(f"{warehouse}: no warehouse here (load data first, or pass --warehouse)")
 
 
-def synthesise(persons: int, seed: int, out: Path) -> dict[str, Path]:
-    """Write a synthetic world; returns file name → path."""
+def synthesise(persons: int, seed: int, out: Path, *, force: bool = False) -> dict[str, Path]:
+    """Write a synthetic world; returns file name → path. A folder that already holds
+    files is refused unless force, before the (slow) world is built."""
     import synth
+    from synth.world import check_out_dir
 
+    check_out_dir(out, force=force)
     return synth.write_world(synth.generate_world(persons, seed), out)
 
 
 def load(warehouse: Path, kind: str, file: Path, by: str, *,
-         allow_shrink: bool = False) -> LoadSummary:
+         allow_shrink: bool = False, encoding: str | None = None) -> LoadSummary:
     """Make a file the current version of its dataset; one much smaller than the current
-    version, or empty, is refused unless allow_shrink."""
+    version, or empty, is refused unless allow_shrink. `encoding`: a CSV's legacy one."""
     with open_warehouse(warehouse) as con:
-        return load_file(con, kind, file, loaded_by=by, allow_shrink=allow_shrink)
+        return load_file(con, kind, file, loaded_by=by, allow_shrink=allow_shrink,
+                         encoding=encoding)
 
 
 def run(warehouse: Path, locality: Locality | None, source: str | None, as_of: dt.date, *,
@@ -72,13 +77,17 @@ def run(warehouse: Path, locality: Locality | None, source: str | None, as_of: d
                    retrain=retrain)
 
 
-def serve(warehouse: Path, cron: str) -> None:
+def serve(warehouse: Path, cron: str, *, started: Callable[[], None] = lambda: None) -> None:
+    """Serve the nightly flow until interrupted; `started` is called once the parameters
+    are known to be good, so nothing claims to serve a schedule that cannot run."""
     from flows.environment import configure_prefect
 
-    require_warehouse(warehouse)
     configure_prefect()
-    from flows.schedule import serve_nightly
+    from flows.schedule import check_cron, serve_nightly
 
+    check_cron(cron)
+    require_warehouse(warehouse)
+    started()
     serve_nightly(warehouse, cron)
 
 
@@ -86,7 +95,7 @@ def list_items(warehouse: Path, filters: dict[str, str], locality: Locality | No
                limit: int) -> tuple[pl.DataFrame, int]:
     """The most urgent items a filter matches, and how many it matches in all."""
     require_warehouse(warehouse)
-    with open_warehouse(warehouse) as con:
+    with open_warehouse(warehouse, read_only=True) as con:
         return (find_items(con, filters, locality, limit=limit),
                 count_items(con, filters, locality))
 
@@ -105,9 +114,10 @@ class ItemView:
 
 
 def show_item(warehouse: Path, item_id: int, *, unmask: bool, by: str) -> ItemView:
-    """An item beside its record, person, explanation and history; unmasking is audited."""
+    """An item beside its record, person, explanation and history; unmasking is audited
+    (a write), so only an unmasked view needs a writable warehouse."""
     require_warehouse(warehouse)
-    with open_warehouse(warehouse) as con:
+    with open_warehouse(warehouse, read_only=not unmask) as con:
         item = read_item(con, item_id)
         source, record_id = str(item["source"]), str(item["record_id"])
         person_id = item["person_id"]
@@ -148,14 +158,17 @@ def act(warehouse: Path, verb: str, item_ids: list[int], *, by: str, note: str |
         return act_on_items(con, item_ids, verb, actor=by, note=note, assignee=assignee)
 
 
-def export(warehouse: Path, name: str, source: str | None, out: Path) -> int:
-    """Write one export; returns its row count."""
+def export(warehouse: Path, name: str, source: str | None, out: Path | BinaryIO) -> int:
+    """Write one export to a file, or as CSV to a stream (`--out -`); returns its row count."""
     require_warehouse(warehouse)
-    with open_warehouse(warehouse) as con:
+    with open_warehouse(warehouse, read_only=True) as con:
         frame = EXPORTS[name](con, source)
     if frame.is_empty() and name == "matches":
         raise PopdqError("no matches yet: run `popdq run` first")
-    write_export(frame, out)
+    if isinstance(out, Path):
+        write_export(frame, out)
+    else:
+        stream_export(frame, out)
     return frame.height
 
 
@@ -163,14 +176,14 @@ def write_report(warehouse: Path, locality: Locality | None, out: Path) -> Path:
     from report import write_report as render
 
     require_warehouse(warehouse)
-    with open_warehouse(warehouse) as con:
+    with open_warehouse(warehouse, read_only=True) as con:
         return render(con, out, locality)
 
 
 def loaded_datasets(warehouse: Path) -> dict[str, pl.DataFrame]:
     """Every loaded dataset's current version, by kind."""
     require_warehouse(warehouse)
-    with open_warehouse(warehouse) as con:
+    with open_warehouse(warehouse, read_only=True) as con:
         kinds = [kind for kind, load_id in dataset_versions(con).items() if load_id is not None]
         frames = {kind: read_dataset(con, kind) for kind in kinds}
     if not frames:
@@ -197,11 +210,15 @@ class Demo:
     outcome: "Outcome"
 
 
-def demo(persons: int, seed: int, out: Path, warehouse: Path) -> Demo:
-    """A synthetic world, loaded into a fresh demo warehouse and run through the flow."""
-    from warehouse.demo import reset_demo_warehouse
+def demo(persons: int, seed: int, out: Path, warehouse: Path, *, force: bool = False) -> Demo:
+    """A synthetic world, loaded into a fresh demo warehouse and run through the flow.
+    Both places are checked before anything is written to either."""
+    from synth.world import check_out_dir
+    from warehouse.demo import check_demo_warehouse, reset_demo_warehouse
 
-    files = synthesise(persons, seed, out)
+    check_out_dir(out, force=force)
+    check_demo_warehouse(warehouse)
+    files = synthesise(persons, seed, out, force=True)
     reset_demo_warehouse(warehouse)
     loads = [load(warehouse, kind, files[kind], "popdq-demo") for kind in DATASETS]
     return Demo(files, loads, run(warehouse, None, None, dt.date.today()))

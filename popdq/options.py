@@ -1,23 +1,31 @@
 """The click plumbing every `popdq` command shares: one-line errors, the warehouse,
-locality, source and actor options.
+locality, source and actor options, the parameter types, output to stdout.
 
 Every failure a user can cause ends as `popdq: <reason>` on one line of stderr
 and a non-zero exit (2 for a bad parameter).
 """
 
 import atexit
+import datetime as dt
+import errno
+import io
 import os
+import re
+import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, NoReturn
 
 import click
 from click.core import ParameterSource
 
-from popdq.contract import SOURCE_KINDS
+from popdq.contract import CRITERIA, KINDS, SOURCE_KINDS
 from popdq.errors import PopdqError
 from popdq.localities import Locality, parse_locality
+from popdq.masking import printable
 from popdq.settings import DEFAULT_WAREHOUSE, WAREHOUSE_ENV
+from warehouse.lifecycle import STATUSES
 
 
 @atexit.register  # registered first, so it runs last, after Prefect has stopped its server
@@ -46,23 +54,55 @@ class OneLineErrors(click.Group):
         except click.exceptions.Exit as exc:
             sys.exit(exc.exit_code)
         except click.Abort:
-            click.echo("popdq: aborted", err=True)
-            sys.exit(1)
+            fail("aborted", 1)
         except KeyboardInterrupt:
-            click.echo("popdq: interrupted", err=True)
-            sys.exit(130)
+            fail("interrupted", 130)
         except click.ClickException as exc:
-            click.echo(f"popdq: {exc.format_message()}", err=True)
-            sys.exit(exc.exit_code)
+            fail(exc.format_message(), exc.exit_code)
         except PopdqError as exc:
-            click.echo(f"popdq: {exc}", err=True)
-            sys.exit(exc.exit_code)
+            fail(str(exc), exc.exit_code)
         except Exception as exc:
             if os.environ.get("POPDQ_DEBUG"):
                 raise
-            click.echo(f"popdq: internal error ({type(exc).__name__}); "
-                       "rerun with POPDQ_DEBUG=1 for details", err=True)
-            sys.exit(70)
+            fail(f"internal error ({type(exc).__name__}); rerun with POPDQ_DEBUG=1 for details",
+                 70)
+
+
+def fail(reason: str, exit_code: int) -> NoReturn:
+    """`popdq: <reason>` as exactly one screen-safe line (reasons quote file names, column
+    names and values, which may hold newlines or escape codes), then exit."""
+    click.echo(f"popdq: {printable(reason)}", err=True)
+    sys.exit(exit_code)
+
+
+def say(text: str) -> None:
+    """Print to stdout what a command has to say, screen-safe line by line (it names files
+    and echoes values that others chose)."""
+    click.echo(printable(text, keep_newlines=True))
+
+
+def write_to_stdout(write: Callable[[BinaryIO], int]) -> int:
+    """`--out -`: bytes to stdout as they are for a pipe or file; a terminal gets them
+    screen-safe (and so from memory: a person reads it, it is not big). A reader that
+    stops early (`| head`) ends popdq quietly, with a shell's SIGPIPE status."""
+    stdout = sys.stdout.buffer
+    if not stdout.isatty():
+        try:
+            return write(stdout)
+        except OSError as exc:
+            if exc.errno != errno.EPIPE and "Broken pipe" not in str(exc):
+                raise
+            os.dup2(os.open(os.devnull, os.O_WRONLY), stdout.fileno())  # nothing left to flush
+            raise click.exceptions.Exit(128 + signal.SIGPIPE) from None
+    kept = io.BytesIO()
+    written = write(kept)
+    say(kept.getvalue().decode("utf-8", errors="replace").rstrip("\n"))
+    return written
+
+
+def is_stdout(out: Path) -> bool:
+    """`--out -` means standard output."""
+    return str(out) == "-"
 
 
 class LocalityCode(click.ParamType):
@@ -78,6 +118,39 @@ class LocalityCode(click.ParamType):
             return parse_locality(str(value))
         except PopdqError as exc:
             self.fail(str(exc), param, ctx)
+
+
+class ItemId(click.ParamType):
+    """A queue item id: one beyond DuckDB's BIGINT is simply no item (exit code 2)."""
+
+    name = "ITEM_ID"
+    _LARGEST = 2**63 - 1
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> int:
+        number = click.INT.convert(value, param, ctx)
+        if not 0 < number <= self._LARGEST:
+            self.fail(f"no queue item {number}", param, ctx)
+        return int(number)
+
+
+class IsoDate(click.ParamType):
+    """A calendar date written YYYY-MM-DD; 2026-02-30 is refused as no such day."""
+
+    name = "YYYY-MM-DD"
+    _SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> dt.date:
+        if isinstance(value, dt.date):
+            return value
+        text = str(value)
+        if not self._SHAPE.fullmatch(text):
+            self.fail(f"{text!r} is not a date written YYYY-MM-DD", param, ctx)
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            self.fail(f"{text} is not a calendar date", param, ctx)
 
 
 def remember_warehouse(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
@@ -100,3 +173,20 @@ locality_option = click.option("--locality", type=LocalityCode(), default=None,
                                help="Only this province (2 digits) or commune (5 digits).")
 source_option = click.option("--source", type=click.Choice(SOURCE_KINDS), default=None)
 by_option = click.option("--by", default=None, help="Who acts (default: the OS user).")
+force_option = click.option("--force", is_flag=True,
+                            help="Write into a folder that is not empty, replacing popdq's "
+                            "own files there.")
+
+
+def queue_filters(function: Any) -> Any:
+    """The filters every queue command shares (locality apart)."""
+    for option in reversed([
+        source_option,
+        click.option("--kind", type=click.Choice(list(KINDS)), default=None),
+        click.option("--criterion", type=click.Choice(list(CRITERIA)), default=None),
+        click.option("--status", type=click.Choice(STATUSES), default=None),
+        click.option("--assignee", default=None),
+        locality_option, warehouse_option,
+    ]):
+        function = option(function)
+    return function

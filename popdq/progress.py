@@ -5,13 +5,15 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from popdq.masking import printable
+
 
 @contextmanager
 def step(label: str) -> Iterator[None]:
     """Announce a long step and how long it took; silent when stderr is not a terminal."""
     shown = sys.stderr.isatty()
     if shown:
-        print(f"{label} …", end="", file=sys.stderr, flush=True)
+        print(f"{printable(label)} …", end="", file=sys.stderr, flush=True)  # names a file
     started = time.perf_counter()
     try:
         yield

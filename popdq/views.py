@@ -1,10 +1,14 @@
-"""Text views of queue items for the terminal; identifiers masked unless asked otherwise."""
+"""Text views of queue items for the terminal; identifiers masked unless asked otherwise.
+
+Every value a view shows goes through `printable` (popdq.masking): names, notes and file
+names come from other people, and must not be able to act on the reader's terminal.
+"""
 
 from typing import TYPE_CHECKING
 
 import polars as pl
 
-from popdq.masking import mask_value
+from popdq.masking import mask_value, printable
 from warehouse.datasets import LoadSummary
 from warehouse.readers import RULES
 
@@ -20,18 +24,18 @@ def render_list(items: pl.DataFrame) -> str:
     shown = items.with_columns(
         pl.coalesce("commune", "province").alias("locality")
     ).select(LIST_COLUMNS)
-    rows = [[("" if v is None else str(v)) for v in row] for row in shown.iter_rows()]
+    rows = [[_text(v) for v in row] for row in shown.iter_rows()]
     return _table(list(LIST_COLUMNS), rows)
 
 
 def render_load(summary: LoadSummary) -> str:
     """rows read = loaded + quarantined, then the quarantined line numbers per rule."""
     lines = [f"{summary.dataset}: {summary.rows_read:,} rows read = {summary.rows_loaded:,}"
-             f" loaded + {summary.rows_quarantined:,} quarantined ({summary.file_name},"
+             f" loaded + {summary.rows_quarantined:,} quarantined ({_text(summary.file_name)},"
              f" load {summary.load_id})"]
     for rule, where in summary.quarantined_lines.items():
         shown = ", ".join(map(str, where[:5])) + (", …" if len(where) > 5 else "")
-        lines.append(f"  quarantined {len(where):,}: {RULES[rule]}"
+        lines.append(f"  quarantined {len(where):,}: {_text(RULES[rule])}"
                      f" (line{'s' * (len(where) > 1)} {shown})")
     return "\n".join(lines)
 
@@ -45,13 +49,14 @@ def render_item(view: "ItemView", *, unmask: bool = False) -> str:
     item, record, person = view.item, view.record, view.person
     explanation, audit, flagged = view.explanation, view.audit, view.flagged
     def show(field: str, value: str | None) -> str:
-        return "" if value is None else (value if unmask else mask_value(field, value) or "")
+        return _text(value if unmask else mask_value(field, value))
 
+    shown = {k: _text(v) for k, v in item.items()}
     lines = [
-        f"item {item['item_id']}: {item['kind']} ({item['criterion']}) on {item['field']}"
-        f", priority {item['priority']}, {item['status']}"
-        + (f", assigned to {item['assignee']}" if item["assignee"] else ""),
-        f"  {item['detail']}",
+        f"item {shown['item_id']}: {shown['kind']} ({shown['criterion']}) on {shown['field']}"
+        f", priority {shown['priority']}, {shown['status']}"
+        + (f", assigned to {shown['assignee']}" if item["assignee"] else ""),
+        f"  {shown['detail']}",
         "",
     ]
     pairs = [("record_id", "person_id")] + [(f, f) for f in record if f in person
@@ -63,24 +68,32 @@ def render_item(view: "ItemView", *, unmask: bool = False) -> str:
         right = show(registry_field, person.get(registry_field)) if registry_field else ""
         marker = "≠" if source_field in flagged else ""
         rows.append([source_field, left, marker, right])
-    lines.append(_table(["field", f"source ({item['source']})", "", "registry"], rows))
+    lines.append(_table(["field", f"source ({shown['source']})", "", "registry"], rows))
     if not explanation.is_empty():
         lines += ["", "why it linked (log2 Bayes factors):"]
         total = 0.0
         for comparison, level, weight in explanation.iter_rows():
             total += weight
-            lines.append(f"  {comparison:<14}{level:<22}{weight:+8.2f}")
+            lines.append(f"  {_text(comparison):<14}{_text(level):<22}{weight:+8.2f}")
         lines.append(f"  {'total':<36}{total:+8.2f}")
     lines += ["", "history:"]
     for row in audit.iter_rows(named=True):
-        change = f"{row['old_status'] or '-'} → {row['new_status']}"
-        note = f": {row['note']}" if row["note"] else ""
-        lines.append(f"  {row['changed_at']:%Y-%m-%d %H:%M} {row['actor']} {row['action']}"
-                     f" ({change}){note}")
+        change = f"{_text(row['old_status']) or '-'} → {_text(row['new_status'])}"
+        note = f": {_text(row['note'])}" if row["note"] else ""
+        lines.append(f"  {row['changed_at']:%Y-%m-%d %H:%M} {_text(row['actor'])}"
+                     f" {_text(row['action'])} ({change}){note}")
     return "\n".join(lines)
 
 
+def _text(value: object) -> str:
+    """A value as one line of screen-safe text ('' for missing)."""
+    return "" if value is None else printable(str(value))
+
+
 def _table(header: list[str], rows: list[list[str]]) -> str:
+    """Aligned columns; every cell made screen-safe, whoever built it."""
+    header = [_text(h) for h in header]
+    rows = [[_text(c) for c in row] for row in rows]
     widths = [max(len(str(c)) for c in column) for column in zip(header, *rows, strict=True)]
     out = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
     out += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()

@@ -1,6 +1,8 @@
 """The whole synthetic world: registry, three sources and the truth about them."""
 
 import datetime as dt
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,6 +11,7 @@ import numpy.typing as npt
 import polars as pl
 
 from popdq.contract import DATASETS, TRUTH_COLUMNS
+from popdq.errors import BadParameter
 from synth import noise, sources, truth
 from synth.dates import REFERENCE_DAY, age_at, day_number, iso, ymd
 from synth.identifiers import PersonIds, assign_ids
@@ -65,15 +68,35 @@ def generate_world(persons: int, seed: int, rates: Rates = RATES) -> World:
     return World(registry=registry, families=families, **frames)
 
 
+def check_out_dir(out_dir: Path, *, force: bool) -> None:
+    """Refuse a folder that already holds something, unless force: a mistyped --out must
+    not silently replace a steward's real registry.csv."""
+    out_dir = Path(out_dir)
+    if not force and out_dir.is_dir() and any(out_dir.iterdir()):
+        raise BadParameter(f"--out {out_dir}: the folder is not empty; choose a new one, or "
+                           "pass --force to replace popdq's files in it")
+
+
 def write_world(world: World, out_dir: Path) -> dict[str, Path]:
-    """Write the five CSV files (UTF-8, no BOM, `,`, `\\n`, '' for missing)."""
+    """Write the five CSV files (UTF-8, no BOM, `,`, `\\n`, '' for missing).
+
+    Each is written beside its final name and then renamed over it, so a file replaced
+    is a new file (owner-only under popdq's umask, whatever the old one's mode) and a
+    symbolic link of that name is replaced, not followed."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = {}
     for name, frame in world.files().items():
         path = out_dir / f"{name}.csv"
-        frame.write_csv(path, include_bom=False, separator=",", line_terminator="\n",
-                        null_value="")
+        handle, temporary = tempfile.mkstemp(dir=out_dir, prefix=f".{name}.", suffix=".tmp")
+        os.close(handle)
+        try:
+            frame.write_csv(temporary, include_bom=False, separator=",", line_terminator="\n",
+                            null_value="")
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
         written[name] = path
     return written
 

@@ -134,11 +134,12 @@ def read_dataset(con: duckdb.DuckDBPyConnection, kind: str) -> pl.DataFrame:
 
 def load_file(
     con: duckdb.DuckDBPyConnection, kind: str, path: Path, *, loaded_by: str,
-    allow_shrink: bool = False,
+    allow_shrink: bool = False, encoding: str | None = None,
 ) -> LoadSummary:
-    """Read a file against the contract and make it the current version of its dataset."""
+    """Read a file against the contract and make it the current version of its dataset;
+    `encoding` names the legacy encoding of a CSV file that is not UTF-8."""
     ds = dataset(kind)
-    extract = read_extract(path, ds)
+    extract = read_extract(path, ds, encoding)
     return replace_dataset(con, ds, extract, sha256=file_sha256(path), loaded_by=loaded_by,
                            allow_shrink=allow_shrink)
 

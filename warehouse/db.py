@@ -1,4 +1,8 @@
-"""Opening the warehouse: one DuckDB file, owner-only, always at the newest schema."""
+"""Opening the warehouse: one DuckDB file, owner-only, always at the newest schema.
+
+popdq opens only a file that is a DuckDB database (or a new path), checked by its header
+before DuckDB touches it, and changes the permissions of no file it did not create.
+"""
 
 import os
 import stat
@@ -15,7 +19,10 @@ from popdq.errors import PopdqError
 
 MIGRATIONS = resources.files("warehouse") / "migrations"
 
-_OWNER_ONLY = stat.S_IRUSR | stat.S_IWUSR
+DUCKDB_MAGIC = b"DUCK"
+"""DuckDB files start with the checksum of their main header (8 bytes), then these four
+bytes (DuckDB's storage docs; MagicBytes::CheckMagicBytes in its source)."""
+_MAGIC_AT = 8
 
 CONNECTION_CONFIG: dict[str, str | bool | int | float | list[str]] = {
     "autoinstall_known_extensions": False,
@@ -73,11 +80,46 @@ def migrate(con: duckdb.DuckDBPyConnection, folder: Path | None = None) -> int:
     return len(migrations)
 
 
-def restrict_to_owner(path: Path) -> None:
-    """Personal data: the file and its write-ahead log are readable by their owner only."""
-    for p in (path, path.with_name(path.name + ".wal")):
-        if p.exists():
-            os.chmod(p, _OWNER_ONLY)
+def check_warehouse_file(path: Path) -> bool:
+    """Whether a warehouse exists at path. Anything there must be a DuckDB database, which
+    is told by its header before DuckDB opens (and could write to) it: a CSV or an empty
+    file passed as --warehouse by mistake is left exactly as it was."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise PopdqError(f"{path}: cannot read the warehouse: {exc.strerror}") from exc
+    if not stat.S_ISREG(mode):
+        raise PopdqError(f"{path}: not a popdq warehouse (not a regular file)")
+    try:
+        with path.open("rb") as file:
+            head = file.read(_MAGIC_AT + len(DUCKDB_MAGIC))
+    except OSError as exc:
+        raise PopdqError(f"{path}: cannot read the warehouse: {exc.strerror}") from exc
+    if head[_MAGIC_AT:] != DUCKDB_MAGIC:
+        raise PopdqError(f"{path}: not a popdq warehouse, or damaged (not a DuckDB database"
+                         f"{', an empty file' if not head else ''}); left as it was")
+    return True
+
+
+def check_writable(path: Path) -> None:
+    """A command that writes needs the file and its folder (for the `.wal`) writable: on a
+    read-only mount or file, say so rather than fail inside DuckDB."""
+    for place in (path, path.parent):
+        if not os.access(place, os.W_OK):
+            raise PopdqError(f"{path}: the warehouse is read-only here, and this command "
+                             "changes it (export, queue list/show, report and validate only read)")
+
+
+def refuse_foreign(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """A DuckDB database of someone else's (tables, but not popdq's schema_version) is not
+    ours to add tables to."""
+    tables = {name for (name,) in con.execute(
+        "SELECT table_name FROM information_schema.tables").fetchall()}
+    if tables and "schema_version" not in tables:
+        raise PopdqError(f"{path}: not a popdq warehouse (a DuckDB database of other tables); "
+                         "left as it was")
 
 
 class _OwnerOnlyUmask:
@@ -110,11 +152,24 @@ database, its write-ahead log, spill files) is owner-only from its creation."""
 
 
 def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection with popdq's settings (`CONNECTION_CONFIG`); one-line errors."""
+    """A DuckDB connection with popdq's settings (`CONNECTION_CONFIG`); one-line errors.
+    A DuckDB file that DuckDB cannot read (truncated, a bad checksum) is called damaged."""
     try:
         return duckdb.connect(str(path), read_only=read_only, config=CONNECTION_CONFIG)
     except duckdb.Error as exc:
-        raise PopdqError(f"{path}: cannot open the warehouse: {_first_line(exc)}") from exc
+        reason = _first_line(exc)
+        if _is_damage(reason):
+            raise PopdqError(f"{path}: not a popdq warehouse, or damaged ({reason}); "
+                             "left as it was") from exc
+        raise PopdqError(f"{path}: cannot open the warehouse: {reason}") from exc
+
+
+def _is_damage(reason: str) -> bool:
+    """DuckDB's words for a file it cannot make sense of, as opposed to one it may not open
+    now (a lock held by another process, a permission)."""
+    return any(sign in reason for sign in (
+        "Corrupt database file", "Could not read enough bytes", "not a valid DuckDB database",
+        "Serialization Error"))
 
 
 @contextmanager
@@ -123,26 +178,57 @@ def open_warehouse(
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Connect, upgrade the schema if needed, and close on exit.
 
-    The umask stays 0o077 until the connection is closed, not only while connecting:
-    DuckDB creates the write-ahead log (`<warehouse>.wal`, personal data) at the first
-    write, and that must be owner-only too.
+    read_only opens the file read-only (a read-only mount will do), upgrading an old
+    schema first only if the file may be written. The umask stays 0o077 until the
+    connection is closed, not only while connecting: DuckDB creates the write-ahead log
+    (`<warehouse>.wal`, personal data) at the first write, and that must be owner-only too.
+    A new file is owner-only from its creation; an existing one keeps the mode its owner
+    gave it.
     """
     path = Path(path)
-    if read_only and not path.exists():
+    exists = check_warehouse_file(path)
+    if read_only and not exists:
         raise PopdqError(f"{path}: no warehouse here (load data first, or pass --warehouse)")
+    if exists and not read_only:
+        check_writable(path)
     with owner_only_files:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not exists:
+            path.parent.mkdir(parents=True, exist_ok=True)
         con = connect(path, read_only=read_only)
         try:
+            refuse_foreign(con, path)
             if not read_only:
-                restrict_to_owner(path)  # a file made before popdq held the umask
                 migrate(con, migrations)
-            elif schema_version(con) != len(read_migrations(migrations)):
-                raise PopdqError(
-                    f"{path}: warehouse schema is out of date; run a load or run first")
+            elif _needs_upgrade(con, path, migrations):
+                con.close()
+                _upgrade(path, migrations)
+                con = connect(path, read_only=True)
             yield con
+        except duckdb.Error as exc:
+            if _is_damage(_first_line(exc)):  # a bad block found only when it is read
+                raise PopdqError(f"{path}: not a popdq warehouse, or damaged "
+                                 f"({_first_line(exc)})") from exc
+            raise
         finally:
             con.close()
+
+
+def _needs_upgrade(con: duckdb.DuckDBPyConnection, path: Path, migrations: Path | None) -> bool:
+    """Whether a file opened read-only is older than this popdq (newer is refused)."""
+    current, known = schema_version(con), len(read_migrations(migrations))
+    if current > known:
+        raise PopdqError(f"{path}: warehouse schema is version {current}, newer than this "
+                         f"popdq knows ({known}): upgrade popdq")
+    return current < known
+
+
+def _upgrade(path: Path, migrations: Path | None) -> None:
+    """Bring an old warehouse to the newest schema before reading it, if it may be written."""
+    if not all(os.access(place, os.W_OK) for place in (path, path.parent)):
+        raise PopdqError(f"{path}: warehouse schema is out of date and the file is read-only "
+                         "here; run a load or run where it can be written first")
+    with open_warehouse(path, migrations=migrations):
+        pass
 
 
 _IN_TRANSACTION: set[int] = set()

@@ -4,19 +4,22 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 import polars as pl
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-"""A cell starting with one of these is run as a formula by spreadsheets (CSV injection)."""
+_FORMULA_START = r"^(?:[\t\r\n]|\s*[=+\-@＝＋－＠])"
+"""A spreadsheet runs a cell as a formula (CSV injection) when it starts with =, +, - or @,
+also after leading whitespace (` =1+1`) or in their full-width forms (＝＋－＠, which some
+spreadsheets fold to the ASCII signs), or with a tab, CR or LF (OWASP's list)."""
 
 
 def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
-    """Prefix text cells that a spreadsheet would evaluate with an apostrophe."""
+    """Prefix text cells that a spreadsheet would evaluate with an apostrophe, which makes
+    the spreadsheet show the cell as text."""
     text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
-    starts = "".join(_FORMULA_STARTS).replace("-", r"\-")
     return frame.with_columns(
-        pl.when(pl.col(name).str.contains(f"^[{starts}]"))
+        pl.when(pl.col(name).str.contains(_FORMULA_START))
         .then(pl.lit("'") + pl.col(name))
         .otherwise(pl.col(name))
         .alias(name)
@@ -30,6 +33,12 @@ def write_export(frame: pl.DataFrame, out: Path) -> Path:
         return _write_atomically(out, frame.write_parquet)
     safe = neutralise_formulas(frame)
     return _write_atomically(out, lambda path: safe.write_csv(path, float_precision=6))
+
+
+def stream_export(frame: pl.DataFrame, sink: BinaryIO) -> None:
+    """The CSV export written to a stream (`--out -`), formulas neutralised as in a file."""
+    neutralise_formulas(frame).write_csv(sink, float_precision=6)
+    sink.flush()
 
 
 def write_text(text: str, out: Path) -> Path:

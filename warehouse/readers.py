@@ -3,7 +3,16 @@
 Every data record ends up either in the frame or in the quarantine list with a
 reason, so `rows_read == rows_loaded + rows_quarantined` holds by construction.
 A file-level problem (unknown format, missing required column, a column that
-cannot be text) refuses the whole file with one line naming the file and the column.
+cannot be text) refuses the whole file with one line naming the file and the column;
+`warehouse.refusals` tells the real cause of a file that is not a dataset at all (a
+directory, a gzip or UTF-16 file, another separator, a legacy encoding, mojibake).
+
+One rule for every format: a value holding a control character (C0, DEL, C1; tab and
+line breaks are text) or longer than MAX_FIELD_CHARS sets its record aside, naming the
+column. The registry's key is an ID number: spaces in it are removed, and a key that
+is then not 12 digits 0-9 sets its record aside; two keys equal once cleaned are
+duplicates. A CSV file in a legacy 8-bit encoding is read with `encoding`
+(`warehouse.encodings`), which converts it to UTF-8 text first.
 
 CSV has two readers and one outcome. polars' native reader parses the file, all
 columns as text, and column operations check it; if polars reports anything
@@ -27,6 +36,7 @@ import math
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain, islice
 from pathlib import Path
@@ -36,9 +46,23 @@ import numpy as np
 import polars as pl
 
 from popdq.contract import ID_LEADING_ZEROS, Dataset
-from popdq.errors import PopdqError
+from popdq.errors import BadParameter, PopdqError
+from warehouse.encodings import ENCODINGS, convert
+from warehouse.refusals import (
+    read_file_bytes,
+    refuse_bad_header,
+    refuse_mojibake,
+    refuse_other_format,
+    refuse_special_file,
+    refuse_undecodable,
+    refuse_wrong_encoding,
+)
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".xlsx": "xlsx"}
+
+MAX_FIELD_CHARS = 1_000
+"""A value longer than this is not a name, code or address but a broken record (a quote
+that swallowed lines, a blob): the record is quarantined, whatever the column."""
 
 
 @dataclass(frozen=True)
@@ -55,9 +79,13 @@ RULES: dict[str, str] = {
     "empty_row": "empty row",
     "wrong_width": "wrong number of fields",
     "not_utf8": "not valid UTF-8 text",
+    "not_in_encoding": "not valid text in the legacy encoding given (--encoding)",
     "unclosed_quote": "quote not closed",
     "numeric_id": "identifier stored as a number that cannot be restored",
+    "control_characters": "a control character (NUL, …) in a value",
+    "field_too_long": f"a value longer than {MAX_FIELD_CHARS:,} characters",
     "empty_key": "empty key",
+    "invalid_key": "key that is not a valid identifier",
     "duplicate_key": "duplicate key",
 }
 """Quarantine rule code → what it means, for summaries."""
@@ -91,6 +119,9 @@ class _Table:
     """`line`, `rule` and `reason` (where the reader set the record aside already) and one
     text column per header column, named by position: c0, c1, …"""
     raw_text: RawText
+    may_hold_controls: bool = True
+    """False when the reader proved no value holds a control character (a cheap scan of
+    the bytes), so the per-column search is skipped."""
 
 
 class _Problem(NamedTuple):
@@ -102,27 +133,61 @@ MAX_RECORD_LINES = 1_000
 """A quoted field still open after this many lines is a quote left open, not an address."""
 
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
-"""Bytes that were not UTF-8 survive decoding (surrogateescape) as lone surrogates."""
+"""Bytes that were not UTF-8 survive decoding (surrogateescape) as lone surrogates, and so
+do bytes a legacy encoding lacks (`warehouse.encodings`)."""
+_NOT_UTF8 = _Problem("not_utf8", RULES["not_utf8"])
 
 
-def read_extract(path: Path, dataset: Dataset) -> Extract:
-    """Read one extract of a dataset; raise PopdqError when the file cannot be used at all."""
+_CONTROL = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+"""Control characters (C0, DEL, C1) a value may not hold. Tab is text, and so are line
+breaks: a quoted field may span lines (an address), and the name normaliser folds them."""
+_CONTROL_NAMES = {chr(c): f"U+{c:04X}" for c in [*range(0x20), *range(0x7F, 0xA0)]}
+
+_KEY_SPACES = r"[\s\u200b-\u200d\u2060\ufeff]"
+"""Spaces (any kind) and invisible characters removed from a key checked as an ID."""
+
+
+def read_extract(path: Path, dataset: Dataset, encoding: str | None = None) -> Extract:
+    """Read one extract of a dataset; raise PopdqError when the file cannot be used at all.
+
+    `encoding` (CSV only) names the legacy encoding the file is in (`ENCODINGS`); without
+    it a CSV file must be UTF-8, and one that is not, or whose names are mojibake, is
+    refused with the encoding to give."""
     path = Path(path)
+    file_format = _file_format(path, encoding)
+    if file_format == "csv":
+        table = read_csv_table(path, dataset, encoding)
+    else:
+        table = (_read_parquet if file_format == "parquet" else _read_xlsx)(path, dataset)
+    extract = _check_table(path.name, file_format, dataset, table)
+    if encoding is None and "full_name" in extract.rows.columns:
+        refuse_mojibake(path.name, file_format, extract.rows.get_column("full_name"))
+    return extract
+
+
+def _file_format(path: Path, encoding: str | None) -> str:
+    """The format a file's name gives, once it is known to be a file of a known type that
+    the encoding, if any, applies to: each refusal names the actual problem."""
+    refuse_special_file(path)
     file_format = FORMATS.get(path.suffix.lower())
     if file_format is None:
         known = ", ".join(FORMATS)
         raise PopdqError(f"{path.name}: unsupported file type {path.suffix!r} (use {known})")
-    if not path.is_file():
+    if not path.exists():
         raise PopdqError(f"{path}: no such file")
-    reader = {"csv": read_csv_table, "parquet": _read_parquet, "xlsx": _read_xlsx}[file_format]
-    return _check_table(path.name, file_format, dataset, reader(path, dataset))
+    if encoding is not None and encoding not in ENCODINGS:
+        raise BadParameter(f"unknown encoding {encoding!r} (use one of: {', '.join(ENCODINGS)})")
+    if encoding is not None and file_format != "csv":
+        raise PopdqError(f"{path.name}: --encoding applies to CSV files only; a {file_format}"
+                         " file holds Unicode text already: load it without --encoding")
+    return file_format
 
 
 def _check_table(file_name: str, file_format: str, dataset: Dataset, table: _Table) -> Extract:
     """Apply the contract to a reader's records: the header, then each record, then split."""
-    _check_header(file_name, dataset, table.header)
+    refuse_bad_header(file_name, dataset, table.header)
     names = {name: f"c{i}" for i, name in enumerate(table.header)}
-    cells = _judge_records(table.cells, list(names.values()), names[dataset.key], dataset.key)
+    cells = _judge_records(table.cells, names, dataset, table.may_hold_controls)
     set_aside = cells.filter(pl.col("rule").is_not_null())
     quarantined = [
         QuarantinedRow(line, raw, rule, reason) for (line, rule, reason), raw in zip(
@@ -130,33 +195,112 @@ def _check_table(file_name: str, file_format: str, dataset: Dataset, table: _Tab
             table.raw_text(set_aside), strict=True)
     ]
     loaded = cells.filter(pl.col("rule").is_null())
-    _refuse_legacy_encoding(file_name, quarantined, loaded.height)
     return Extract(file_name, file_format, _contract_rows(dataset, names, loaded), quarantined)
 
 
-def _judge_records(cells: pl.DataFrame, columns: list[str], key_column: str,
-                   key: str) -> pl.DataFrame:
-    """Set `rule` and `reason` where a record cannot load: what the reader found, else an
-    empty record, an empty key, or a key already loaded (a duplicate names the first line).
-    Column operations, so a million records cost no Python loop."""
-    key_value = pl.col(key_column)
-    cells = cells.with_columns(pl.coalesce(
-        "rule",
-        pl.when(pl.all_horizontal(_is_blank(pl.col(c)) for c in columns))
-        .then(pl.lit("empty_row")),
-        pl.when(_is_blank(key_value)).then(pl.lit("empty_key")),
-    ).alias("rule"))
-    first = pl.when(pl.col("rule").is_null()).then(pl.col("line")).min().over(key_value)
-    return cells.with_columns(first.alias("first")).with_columns(
-        pl.when(pl.col("rule").is_null() & (pl.col("line") != pl.col("first")))
-        .then(pl.lit("duplicate_key")).otherwise(pl.col("rule")).alias("rule"),
+class _Check(NamedTuple):
+    """One reason to set a record aside: its rule, when it applies, and the reason."""
+
+    rule: str
+    applies: pl.Expr
+    reason: pl.Expr
+
+
+def _judge_records(cells: pl.DataFrame, names: dict[str, str], dataset: Dataset,
+                   may_hold_controls: bool) -> pl.DataFrame:
+    """Set `rule` and `reason` where a record cannot load, the first that applies: what the
+    reader found, an empty record, a control character, a value too long, an empty key, a
+    key that is no ID (the registry's), a key already loaded (naming the first line).
+    Column operations, so a million records cost no Python loop; checks that cannot apply
+    (no control character, no long value, every key an ID) are left out after one scan."""
+    columns = list(names.values())
+    checks = [_Check("empty_row", pl.all_horizontal(_is_blank(pl.col(c)) for c in columns),
+                     pl.lit(RULES["empty_row"]))]
+    if may_hold_controls:
+        checks += _control_checks(cells, names)
+    checks += _length_checks(cells, names)
+    key, column = dataset.key, names[dataset.key]
+    lengths = dataset.id_digits.get(key)
+    cleaning = bool(lengths) and not _all_ids(cells, column, lengths or ())
+    # an ID number as key (the registry's person_id): spaces go, the rest must be an ID
+    value = pl.col(column).str.replace_all(_KEY_SPACES, "") if cleaning else pl.col(column)
+    checks.append(_Check("empty_key", _is_blank(value), pl.lit(f"empty {key}")))
+    if lengths and cleaning:
+        checks.append(_Check("invalid_key", ~_is_id(value, lengths),
+                             _invalid_id_reason(key, value, lengths)))
+    rule = pl.col("rule")
+    first = pl.when(rule.is_null()).then(pl.col("line")).min().over(column)
+    return cells.with_columns(
+        pl.coalesce(rule, *(pl.when(c.applies).then(pl.lit(c.rule)) for c in checks)),
+        value.alias(column),
+    ).with_columns(first.alias("first")).with_columns(
+        pl.when(rule.is_null() & (pl.col("line") != pl.col("first")))
+        .then(pl.lit("duplicate_key")).otherwise(rule).alias("rule"),
     ).with_columns(pl.coalesce(
         "reason",
-        pl.when(pl.col("rule") == "empty_row").then(pl.lit(RULES["empty_row"])),
-        pl.when(pl.col("rule") == "empty_key").then(pl.lit(f"empty {key}")),
-        pl.when(pl.col("rule") == "duplicate_key").then(pl.format(
-            f"duplicate {key} (first at line {{}})", pl.col("first"))),
+        *(pl.when(_names_the_column(c, checks)).then(c.reason) for c in checks),
+        pl.when(rule == "duplicate_key").then(
+            pl.format(f"duplicate {key} (first at line {{}})", pl.col("first"))),
     ).alias("reason"))
+
+
+def _names_the_column(check: _Check, checks: list[_Check]) -> pl.Expr:
+    """When a check's reason is the record's: its rule, and where several columns share the
+    rule, the check's own column applies too (so the reason names the right column)."""
+    shared = sum(c.rule == check.rule for c in checks) > 1
+    return (pl.col("rule") == check.rule) & check.applies if shared else (
+        pl.col("rule") == check.rule)
+
+
+def _control_checks(cells: pl.DataFrame, names: dict[str, str]) -> list[_Check]:
+    """A control character, per column that holds one anywhere (the first column wins)."""
+    found = cells.select(pl.col(c).str.contains(_CONTROL).any() for c in names.values())
+    return [
+        _Check("control_characters", pl.col(column).str.contains(_CONTROL),
+               pl.format(f"{name} holds a control character ({{}})",
+                         pl.col(column).str.extract(f"({_CONTROL})")
+                         .replace_strict(_CONTROL_NAMES, default="?")))
+        for (name, column), present in zip(names.items(), found.row(0), strict=True)
+        if present
+    ]
+
+
+def _length_checks(cells: pl.DataFrame, names: dict[str, str]) -> list[_Check]:
+    """A value over MAX_FIELD_CHARS characters, per column that has one. The byte length
+    (free to read) rules most columns out before any characters are counted."""
+    widest = cells.select(pl.col(c).str.len_bytes().max() for c in names.values())
+    return [
+        _Check("field_too_long", pl.col(column).str.len_chars() > MAX_FIELD_CHARS,
+               pl.format(f"{name} is {{}} characters long (more than {MAX_FIELD_CHARS:,})",
+                         pl.col(column).str.len_chars()))
+        for (name, column), most in zip(names.items(), widest.row(0), strict=True)
+        if most is not None and most > MAX_FIELD_CHARS
+    ]
+
+
+def _is_id(value: pl.Expr, lengths: tuple[int, ...]) -> pl.Expr:
+    """An ID number: only the digits 0-9, as many as one of `lengths`."""
+    return value.str.contains("^(?:" + "|".join(f"[0-9]{{{n}}}" for n in lengths) + ")$")
+
+
+def _all_ids(cells: pl.DataFrame, column: str, lengths: tuple[int, ...]) -> bool:
+    """Whether every record still in play has a well-formed ID as its key: one pass, so a
+    clean file is not cleaned."""
+    ok = _is_id(pl.col(column), lengths).fill_null(False) | pl.col("rule").is_not_null()
+    return bool(cells.select(ok.all()).item())
+
+
+def _invalid_id_reason(key: str, value: pl.Expr, lengths: tuple[int, ...]) -> pl.Expr:
+    """Why a key is no ID number (letters, full-width digits, a lost leading zero),
+    without showing the value."""
+    shown = " or ".join(map(str, lengths))
+    return (
+        pl.when(~value.str.contains(r"[^0-9]"))
+        .then(pl.format(f"{key} has {{}} digits, not {shown}", value.str.len_chars()))
+        .when(value.str.contains(r"^\d+$")).then(pl.lit(
+            f"{key} is written with full-width or other non-ASCII digits: use 0-9"))
+        .otherwise(pl.lit(f"{key} holds characters other than digits"))
+    )
 
 
 def _contract_rows(dataset: Dataset, names: dict[str, str], cells: pl.DataFrame) -> pl.DataFrame:
@@ -190,36 +334,6 @@ def _is_blank(value: pl.Expr) -> pl.Expr:
     return value.is_null() | (value == "")
 
 
-def _refuse_legacy_encoding(file_name: str, quarantined: list[QuarantinedRow],
-                            loaded: int) -> None:
-    """A file that is mostly not UTF-8 is in another encoding, not a file of bad rows."""
-    undecodable = sum(q.rule == "not_utf8" for q in quarantined)
-    if undecodable and undecodable >= (loaded + len(quarantined)) / 2:
-        raise PopdqError(
-            f"{file_name}: {undecodable} of {loaded + len(quarantined)} rows are not UTF-8; "
-            "convert the file from its legacy encoding (TCVN3, VNI, VISCII, Windows-1258) "
-            "to UTF-8 first; nothing loaded"
-        )
-
-
-def _check_header(file_name: str, dataset: Dataset, header: list[str]) -> None:
-    if not header:
-        raise PopdqError(f"{file_name}: empty file, expected a header row")
-    seen: set[str] = set()
-    for name in header:
-        if name in seen:
-            raise PopdqError(f"{file_name}: column {name!r} appears twice in the header")
-        seen.add(name)
-    missing = [c for c in dataset.columns if c in dataset.required and c not in seen]
-    if missing:
-        names = ", ".join(repr(c) for c in missing)
-        plural = "s" if len(missing) > 1 else ""
-        raise PopdqError(
-            f"{file_name}: missing required column{plural} {names} for {dataset.kind}; "
-            "nothing loaded from this file"
-        )
-
-
 # ---------------------------------------------------------------- records read one by one
 
 
@@ -234,9 +348,12 @@ class _Row(NamedTuple):
     """Why the reader already sets it aside (a quote left open, a number it cannot restore)."""
 
 
-def _table_from_rows(header: list[str], rows: Iterable[_Row], raw_text: RawText) -> _Table:
+def _table_from_rows(header: list[str], rows: Iterable[_Row], raw_text: RawText,
+                     undecodable: _Problem | None = None) -> _Table:
     """Collect a row-by-row reader's records into a `_Table`, setting aside those whose
-    shape is wrong (empty, wrong width, not UTF-8) or that the reader already refused."""
+    shape is wrong (empty, wrong width, not decodable: `undecodable`, by default not
+    UTF-8) or that the reader already refused."""
+    undecodable = undecodable or _NOT_UTF8
     width = len(header)
     columns: list[list[str | None]] = [[] for _ in range(width)]
     lines: list[int] = []
@@ -244,7 +361,7 @@ def _table_from_rows(header: list[str], rows: Iterable[_Row], raw_text: RawText)
     rules: list[str | None] = []
     reasons: list[str | None] = []
     for line, span, values, found in rows:
-        problem = found or _shape_problem(values, width)
+        problem = found or _shape_problem(values, width, undecodable)
         lines.append(line)
         spans.append(span)
         rules.append(problem.rule if problem else None)
@@ -261,24 +378,47 @@ def _table_from_rows(header: list[str], rows: Iterable[_Row], raw_text: RawText)
     return _Table(header, cells, raw_text)
 
 
-def _shape_problem(values: list[str | None], width: int) -> _Problem | None:
-    """An empty record, one of the wrong width, or one with bytes that are not UTF-8."""
+def _shape_problem(values: list[str | None], width: int,
+                   undecodable: _Problem) -> _Problem | None:
+    """An empty record, one of the wrong width, or one with bytes its encoding lacks."""
     if all(v is None or v == "" for v in values):
         return _Problem("empty_row", RULES["empty_row"])
     if len(values) != width:
         return _Problem("wrong_width", f"expected {width} fields, found {len(values)}")
     if any(v is not None and _UNDECODABLE.search(v) for v in values):
-        return _Problem("not_utf8", RULES["not_utf8"])
+        return undecodable
     return None
 
 
 # ------------------------------------------------------------------------------------ CSV
 
 
-def read_csv_table(path: Path, dataset: Dataset) -> _Table:
-    """A CSV file's records: natively when polars can vouch for every line, else exactly."""
-    data = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
-    return read_csv_natively(data) or read_csv_exactly(path.name, data)
+def read_csv_table(path: Path, dataset: Dataset, encoding: str | None = None) -> _Table:
+    """A CSV file's records: natively when polars can vouch for every line, else exactly.
+    With `encoding` the file is converted to UTF-8 text first (`encodings.convert`)."""
+    data = read_file_bytes(path)
+    refuse_other_format(path.name, data)
+    if encoding is None:
+        utf8 = data.removeprefix(b"\xef\xbb\xbf")
+        table = read_csv_natively(utf8) or read_csv_exactly(path.name, utf8)
+    else:
+        refuse_wrong_encoding(path.name, data, encoding)
+        table = _read_converted(path.name, data, encoding)
+    undecodable = table.cells.filter(pl.col("rule").is_in(["not_utf8", "not_in_encoding"]))
+    refuse_undecodable(path.name, table.header, undecodable.height, table.cells.height, data,
+                       encoding)
+    return table
+
+
+def _read_converted(file_name: str, data: bytes, encoding: str) -> _Table:
+    """A legacy (or mojibake) CSV file converted to UTF-8 text, then read as any other; a
+    record holding a byte the encoding lacks is set aside by the exact reader."""
+    text = convert(data, encoding)
+    if not _UNDECODABLE.search(text):
+        utf8 = text.encode("utf-8")
+        return read_csv_natively(utf8) or read_csv_exactly(file_name, utf8)
+    not_in = _Problem("not_in_encoding", f"not valid {ENCODINGS[encoding]} text")
+    return _read_csv_text(file_name, text, not_in)
 
 
 def read_csv_natively(data: bytes) -> _Table | None:
@@ -286,7 +426,8 @@ def read_csv_natively(data: bytes) -> _Table | None:
     quote of the file; None where it cannot, for the exact reader to read instead."""
     end = data.find(b"\n")
     header_line = (data if end < 0 else data[:end]).removesuffix(b"\r")
-    if not header_line or b'"' in header_line or data.count(b"\r") != data.count(b"\r\n"):
+    lone_cr = b"\r" in data and data.count(b"\r") != data.count(b"\r\n")  # LF files skip the counts
+    if not header_line or b'"' in header_line or lone_cr:
         return None  # a quoted header, a lone CR (a line break for Python's csv, not polars)
     if not _quotes_are_plain(data):
         return None  # a quote left open, doubled, or inside a field
@@ -304,11 +445,42 @@ def read_csv_natively(data: bytes) -> _Table | None:
     lines = (pl.lit(2, pl.Int64) + spans.cum_sum() - spans).alias("line")
     cells = cells.select(lines, spans.alias("span"), pl.lit(None, pl.String).alias("rule"),
                          pl.lit(None, pl.String).alias("reason"), pl.all())
-    return _Table(header, cells, lambda rows: _lines_of_bytes(data, rows))
+    return _Table(header, cells, lambda rows: _lines_of_bytes(data, rows),
+                  may_hold_controls=_has_control_bytes(data))
 
 
 _CHUNK = 1 << 24
 """Bytes scanned at a time for quotes and line breaks: a bounded temporary array."""
+
+_SCAN = 1 << 18
+"""Bytes compared at a time for control characters: reused, cache-sized buffers."""
+_CONTROL_BYTES = ((0x00, 0x09), (0x0B, 0x0D), (0x0E, 0x20))
+"""The C0 bytes a value may not hold, as [start, end) ranges: all but tab, LF and CR."""
+
+
+def _has_control_bytes(data: bytes) -> bool:
+    """Whether UTF-8 data holds a control character other than tab and line breaks: a C0
+    byte, DEL, or C1 (C2 80–9F). A few milliseconds for a million rows, so that a file
+    without any (nearly every file) skips the search column by column: a block whose
+    only bytes below 0x20 are line feeds is cleared by two comparisons."""
+    raw = np.frombuffer(data, dtype=np.uint8)
+    below = np.empty(min(_SCAN, raw.size), dtype=bool)
+    feeds = np.empty(min(_SCAN, raw.size), dtype=bool)
+    for start in range(0, raw.size, _SCAN):
+        chunk = raw[start:start + _SCAN]
+        low = np.count_nonzero(np.less(chunk, 0x20, out=below[:chunk.size]))
+        if low != np.count_nonzero(np.equal(chunk, 0x0A, out=feeds[:chunk.size])) and (
+                _has_control_byte_in(chunk)):
+            return True
+    return b"\x7f" in data or (b"\xc2" in data
+                               and re.search(b"\xc2[\x80-\x9f]", data) is not None)
+
+
+def _has_control_byte_in(chunk: np.ndarray) -> bool:
+    """Whether a block holds a C0 byte other than tab, LF and CR: each range is one wrapping
+    subtraction and comparison (low <= byte < high ⇔ (byte - low) mod 256 < high - low)."""
+    return any(bool(np.less(chunk - np.uint8(low), high - low).any())
+               for low, high in _CONTROL_BYTES)
 
 
 def _quotes_are_plain(data: bytes) -> bool:
@@ -367,17 +539,35 @@ def _lines_of_bytes(data: bytes, rows: pl.DataFrame) -> list[str]:
 def read_csv_exactly(file_name: str, data: bytes) -> _Table:
     """Read record by record with Python's csv module; irregular records are set aside, and
     one whose quote never closes is set aside by its first line and reading resumes after it."""
-    text = data.decode("utf-8", errors="surrogateescape")
+    return _read_csv_text(file_name, data.decode("utf-8", errors="surrogateescape"), _NOT_UTF8)
+
+
+def _read_csv_text(file_name: str, text: str, undecodable: _Problem) -> _Table:
+    """The exact reader on decoded text, where lone surrogates mark what was undecodable."""
     lines = list(io.StringIO(text, newline=""))
-    records = _csv_records(lines, 0, None)
-    head = next(records, None)
-    if head is not None and head.problem:
-        raise PopdqError(f"{file_name}: the header has a quote that is not closed; nothing loaded")
-    header = head.values if head else []
-    start = head.line + head.span - 1 if head else 0
-    rows = _csv_records(lines, start, len(header)) if header else iter(())
-    return _table_from_rows([str(v) for v in header], rows,
-                            lambda picked: _lines_of_text(lines, picked))
+    with _csv_field_limit(len(text)):
+        records = _csv_records(lines, 0, None)
+        head = next(records, None)
+        if head is not None and head.problem:
+            raise PopdqError(f"{file_name}: the header has a quote that is not closed; "
+                             "nothing loaded")
+        header = head.values if head else []
+        start = head.line + head.span - 1 if head else 0
+        rows = _csv_records(lines, start, len(header)) if header else iter(())
+        return _table_from_rows([str(v) for v in header], rows,
+                                lambda picked: _lines_of_text(lines, picked), undecodable)
+
+
+@contextmanager
+def _csv_field_limit(size: int) -> Iterator[None]:
+    """Python's csv stops at a field over 128 KiB; such a field is a record to quarantine
+    (`field_too_long`), not the end of the file, so the limit is lifted while reading."""
+    old = csv.field_size_limit()
+    csv.field_size_limit(max(old, size))
+    try:
+        yield
+    finally:
+        csv.field_size_limit(old)
 
 
 def _lines_of_text(lines: list[str], rows: pl.DataFrame) -> list[str]:

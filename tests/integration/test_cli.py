@@ -1,8 +1,10 @@
 """The contract's commands end to end: synth, load, run, and their failures."""
 
 import csv
+import gzip
 import os
 import stat
+import subprocess
 from pathlib import Path
 
 import duckdb
@@ -184,3 +186,93 @@ def test_every_file_popdq_writes_is_owner_only_whatever_the_umask(tmp_path: Path
     assert db in made and out / "registry.csv" in made
     modes = {p.relative_to(tmp_path): stat.S_IMODE(p.stat().st_mode) for p in made}
     assert modes == {p: 0o700 if (tmp_path / p).is_dir() else 0o600 for p in modes}
+
+
+REGISTRY_HEADER = ",".join(DATASETS["registry"].columns)
+VNI_NAMES = {"Nguyễn Văn An": b"Nguye\xe3n Va\xean An", "Trần Thị Bình": b"Tra\xe0n Th\xf2 B\xecnh",
+             "Đặng Quốc Việt": b"\xd1a\xebng Quo\xe1c Vie\xe4t"}
+"""Names and their bytes in VNI (warehouse/data/encodings/vni.csv)."""
+
+
+def vni_registry(path: Path) -> Path:
+    lines = [REGISTRY_HEADER.encode()] + [
+        f"00109000000{i},".encode() + raw + b",1990-01-02,M,01,00004,,,alive,,"
+        for i, raw in enumerate(VNI_NAMES.values(), start=1)]
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return path
+
+
+def assert_one_line_refusal(result: "subprocess.CompletedProcess[str]", *parts: str) -> None:
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    for part in parts:
+        assert part in result.stderr, (part, result.stderr)
+
+
+def test_a_legacy_file_is_refused_naming_its_encoding_then_loads_with_it(
+    world: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "w.duckdb"
+    assert popdq("load", "registry", world / "registry.csv", "--warehouse", db).returncode == 0
+    legacy = vni_registry(tmp_path / "vni.csv")
+    assert_one_line_refusal(popdq("load", "registry", legacy, "--warehouse", db),
+                            "vni.csv: 3 of 3 rows are not UTF-8 text", "--encoding vni")
+    mojibake = tmp_path / "mojibake.csv"
+    mojibake.write_text(legacy.read_bytes().decode("cp1252"), encoding="utf-8")
+    assert_one_line_refusal(popdq("load", "registry", mojibake, "--warehouse", db),
+                            "mojibake.csv: 3 of 3 sampled names are VNI text read as "
+                            "Windows-1252", "rerun with --encoding vni")
+    con = duckdb.connect(str(db), read_only=True)
+    try:  # the refusals kept the previous version
+        assert con.execute("SELECT count(*) FROM registry").fetchall() == [
+            (data_rows(world / "registry.csv"),)]
+    finally:
+        con.close()
+    for name, path in (("legacy", legacy), ("repaired", mojibake)):
+        fresh = tmp_path / f"{name}.duckdb"
+        loaded = popdq("load", "registry", path, "--encoding", "vni", "--warehouse", fresh)
+        assert loaded.returncode == 0, loaded.stderr
+        assert load_counts(loaded.stdout)["registry"] == (3, 3, 0)
+        con = duckdb.connect(str(fresh), read_only=True)
+        try:
+            assert [n for (n,) in con.execute(
+                "SELECT full_name FROM registry ORDER BY line_number").fetchall()] == list(
+                VNI_NAMES)
+        finally:
+            con.close()
+
+
+def test_files_that_are_not_utf8_csv_are_refused_for_their_real_cause(tmp_path: Path) -> None:
+    text = f"{REGISTRY_HEADER}\n001090000001,Nguyễn Văn An,1990,M,01,00004,,,alive,,\n"
+    (tmp_path / "folder.csv").mkdir()
+    os.mkfifo(tmp_path / "pipe.csv")
+    (tmp_path / "zipped.csv").write_bytes(gzip.compress(text.encode()))
+    (tmp_path / "wide.csv").write_bytes(text.encode("utf-16"))
+    (tmp_path / "semicolons.csv").write_text(text.replace(",", ";"), encoding="utf-8")
+    (tmp_path / "spaced.csv").write_text(text.replace("full_name", " full_name "),
+                                         encoding="utf-8")
+    causes = {
+        "folder.csv": "is a directory, not a file",
+        "pipe.csv": "is a named pipe (FIFO), not a regular file",
+        "zipped.csv": "the file is gzip-compressed",
+        "wide.csv": "the file is UTF-16 text",
+        "semicolons.csv": "the columns are separated by semicolons, not commas",
+        "spaced.csv": "column ' full_name ' is written with spaces around the name",
+    }
+    for name, cause in causes.items():
+        result = popdq("load", "registry", tmp_path / name, "--warehouse", tmp_path / "w.duckdb")
+        assert_one_line_refusal(result, name, cause)
+
+
+def test_a_200000_character_name_is_quarantined_not_an_internal_error(tmp_path: Path) -> None:
+    path = tmp_path / "registry.csv"
+    path.write_text(
+        f"{REGISTRY_HEADER}\n001090000001,{'Nguyễn' * 33_334},1990,M,01,00004,,,alive,,\n"
+        '001090000002,"Lê ""Tí""",1990,M,01,00004,,,alive,,\n'  # a doubled quote: exact reader
+        "001090000003,Lê\x00An,1990,M,01,00004,,,alive,,\n", encoding="utf-8")
+    result = popdq("load", "registry", path, "--warehouse", tmp_path / "w.duckdb")
+    assert result.returncode == 0, result.stderr
+    assert load_counts(result.stdout)["registry"] == (3, 1, 2)
+    assert "a value longer than 1,000 characters (line 2)" in result.stdout
+    assert "a control character (NUL, …) in a value (line 4)" in result.stdout

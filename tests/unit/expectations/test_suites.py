@@ -124,3 +124,34 @@ def test_data_docs_show_counts_but_no_personal_values(tmp_path: Path) -> None:
     pages = [p.read_text(encoding="utf-8") for p in index.parent.rglob("*.html")]
     assert any("popdq.tax" in page for page in pages)
     assert not any(secret in page or "0100109107" in page for page in pages)
+
+
+def test_invalid_registry_values_load_and_are_reported_as_registry_problems() -> None:
+    person: dict[str, str | None] = {
+        "person_id": "001090123456", "full_name": "Nguyễn Văn An", "date_of_birth": "1990-01-02",
+        "sex": "M", "province_code": "01", "commune_code": "00004", "status": "alive",
+    }
+    dead = {**person, "status": "deceased"}
+    rows = [
+        person,
+        {**person, "person_id": "001090000001", "date_of_birth": "1990-02-30"},
+        {**person, "person_id": "001090000002", "status": "missing"},
+        {**person, "person_id": "001090000003", "sex": "X"},
+        {**dead, "person_id": "001090000004", "date_of_death": "1989-12-31"},
+        {**dead, "person_id": "001090000005", "date_of_birth": "1990-05",
+         "date_of_death": "1990-04-30"},
+        {**person, "person_id": "001090000006", "date_of_birth": "9998"},
+        {**person, "person_id": "001090000007", "date_of_death": "2020-01-01"},
+        {**dead, "person_id": "001090000008", "date_of_birth": "1990",
+         "date_of_death": "1990-01-01"},  # same year: not before at the birth's precision
+    ]
+    assert findings("registry", rows) == {
+        ("001090000001", "invalid_format", "date_of_birth", "impossible date"),
+        ("001090000002", "invalid_format", "status", "not an allowed value"),
+        ("001090000003", "invalid_format", "sex", "not an allowed value"),
+        ("001090000004", "invalid_format", "date_of_death", "before the date of birth"),
+        ("001090000005", "invalid_format", "date_of_death", "before the date of birth"),
+        ("001090000006", "invalid_format", "date_of_birth", "unparseable"),
+        ("001090000007", "invalid_format", "date_of_death",
+         "a date of death for a person whose status is alive"),
+    }

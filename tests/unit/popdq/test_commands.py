@@ -1,5 +1,6 @@
 """The use cases behind the commands (popdq.commands), without the click layer."""
 
+import io
 from pathlib import Path
 
 import polars as pl
@@ -7,9 +8,9 @@ import pytest
 
 from matching.discrepancies import FINDINGS_SCHEMA
 from popdq import commands
-from popdq.errors import PopdqError
+from popdq.errors import BadParameter, PopdqError
 from popdq.localities import parse_locality
-from warehouse.db import open_warehouse
+from warehouse.db import connect, open_warehouse
 from warehouse.findings import replace_findings
 from warehouse.queue import sync_queue
 
@@ -99,3 +100,35 @@ def test_loaded_datasets_returns_what_is_loaded(warehouse: Path, tmp_path: Path)
         pass
     with pytest.raises(PopdqError, match="nothing loaded yet"):
         commands.loaded_datasets(tmp_path / "empty.duckdb")
+
+
+def test_export_writes_csv_to_a_stream_for_out_dash(warehouse: Path) -> None:
+    sink = io.BytesIO()
+    assert commands.export(warehouse, "queue", None, sink) == 3
+    assert pl.read_csv(io.BytesIO(sink.getvalue())).height == 3
+
+
+def test_reading_commands_open_the_warehouse_read_only(warehouse: Path, tmp_path: Path) -> None:
+    """While the file is held read-only in this process (as a read-only mount would hold
+    it), reads work, and a write cannot start."""
+    reader = connect(warehouse, read_only=True)
+    try:
+        assert commands.list_items(warehouse, {}, None, 10)[1] == 3
+        assert commands.show_item(warehouse, 1, unmask=False, by="r").item["record_id"] == "T1"
+        assert commands.export(warehouse, "queue", None, tmp_path / "q.csv") == 3
+        assert list(commands.loaded_datasets(warehouse)) == ["registry"]
+        with pytest.raises(PopdqError, match="cannot open the warehouse"):
+            commands.act(warehouse, "resolve", [1], by="r", note="n", assignee=None)
+        with pytest.raises(PopdqError, match="cannot open the warehouse"):
+            commands.show_item(warehouse, 1, unmask=True, by="r")  # the audit is a write
+    finally:
+        reader.close()
+
+
+def test_synthesise_refuses_a_folder_with_files_before_building_anything(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(BadParameter, match="not empty"):
+        commands.synthesise(10_000_000, 1, tmp_path)  # refused at once, not after the build
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]

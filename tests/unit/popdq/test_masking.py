@@ -2,7 +2,7 @@
 
 import pytest
 
-from popdq.masking import mask_id, mask_value
+from popdq.masking import mask_id, mask_value, printable
 
 
 @pytest.mark.parametrize(
@@ -24,3 +24,26 @@ def test_only_identifier_fields_are_masked() -> None:
     assert mask_value("person_id", "001090123456") == "001•••••••56"
     assert mask_value("province_code", "74") == "74"
     assert mask_value("date_of_birth", "1990-01-02") == "1990-01-02"
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("\x1b[31mred\x1b[0m", "\\x1b[31mred\\x1b[0m"),  # ESC
+        ("bell\x07 back\x08 del\x7f nul\x00", "bell\\x07 back\\x08 del\\x7f nul\\x00"),
+        ("c1\x9b2J \x85", "c1\\x9b2J \\x85"),  # C1 controls (CSI, NEL)
+        ("tab\tcr\rlf\n", "tab\\x09cr\\x0dlf\\x0a"),
+        ("\u202eAn\u202c \u202a\u202b\u202d", "\\u202eAn\\u202c \\u202a\\u202b\\u202d"),
+        ("\u2066\u2067\u2068\u2069", "\\u2066\\u2067\\u2068\\u2069"),  # isolates
+        ("\u200e\u200f\u061c", "\\u200e\\u200f\\u061c"),  # marks
+        ("line\u2028para\u2029", "line\\u2028para\\u2029"),
+        ("Nguyễn Văn An, 001•••••••56 ≠ ĐẶNG", "Nguyễn Văn An, 001•••••••56 ≠ ĐẶNG"),
+    ],
+)
+def test_printable_escapes_what_a_terminal_would_obey(text: str, shown: str) -> None:
+    assert printable(text) == shown
+    assert printable(printable(text)) == shown  # escaping twice changes nothing
+
+
+def test_printable_can_keep_the_lines_of_a_view() -> None:
+    assert printable("a\x1b\nb\r\n", keep_newlines=True) == "a\\x1b\nb\\x0d\n"

@@ -17,7 +17,8 @@ HEADER = "person_id,full_name,date_of_birth,sex,province_code,commune_code,statu
 
 
 def registry_csv(path: Path, *ids: str) -> Path:
-    rows = [f"{i},Nguyễn Văn An,1990-01-02,M,01,00004,alive" for i in ids]
+    """A registry extract; short ids are written as the 12-digit person_ids they stand for."""
+    rows = [f"{i.zfill(12) if i else i},Nguyễn Văn An,1990-01-02,M,01,00004,alive" for i in ids]
     path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
     return path
 
@@ -30,7 +31,7 @@ def test_load_replaces_the_dataset_and_logs_counts(tmp_path: Path) -> None:
         second = load_file(con, "registry", registry_csv(tmp_path / "b.csv", "3"),
                               loaded_by="tester", allow_shrink=True)  # 2 → 1 rows: on purpose
         assert (first.rows_read, first.rows_loaded, first.rows_quarantined) == (3, 2, 1)
-        assert read_dataset(con, "registry")["person_id"].to_list() == ["3"]
+        assert read_dataset(con, "registry")["person_id"].to_list() == ["000000000003"]
         assert dataset_versions(con) == {
             "registry": second.load_id, "social_insurance": None, "tax": None,
             "health_insurance": None,
@@ -54,7 +55,7 @@ def test_refused_file_keeps_the_previous_version(tmp_path: Path) -> None:
         load_file(con, "registry", registry_csv(tmp_path / "a.csv", "1"), loaded_by="t")
         with pytest.raises(PopdqError, match="missing required column"):
             load_file(con, "registry", bad, loaded_by="t")
-        assert read_dataset(con, "registry")["person_id"].to_list() == ["1"]
+        assert read_dataset(con, "registry")["person_id"].to_list() == ["000000000001"]
         assert con.execute("SELECT count(*) FROM load_log").fetchall() == [(1,)]
 
 
@@ -72,7 +73,7 @@ def test_failure_inside_the_transaction_rolls_back_everything(tmp_path: Path) ->
         with pytest.raises(PopdqError, match="previous version kept"):
             replace_dataset(con, dataset, Extract("x.csv", "csv", rows, []), sha256="0" * 64,
                             loaded_by="t")
-        assert read_dataset(con, "registry")["person_id"].to_list() == ["1"]
+        assert read_dataset(con, "registry")["person_id"].to_list() == ["000000000001"]
         assert con.execute("SELECT count(*) FROM load_log").fetchall() == [(1,)]
 
 

@@ -1,4 +1,4 @@
-"""Schema migrations: a new popdq opens an old file and upgrades it."""
+"""Opening the warehouse: schema migrations, owner-only new files, and the files it refuses."""
 
 import os
 import shutil
@@ -10,7 +10,13 @@ import duckdb
 import pytest
 
 from popdq.errors import PopdqError
-from warehouse.db import MIGRATIONS, open_warehouse, read_migrations, schema_version
+from warehouse.db import (
+    MIGRATIONS,
+    check_warehouse_file,
+    open_warehouse,
+    read_migrations,
+    schema_version,
+)
 
 
 def migrations_copy(tmp_path: Path) -> Path:
@@ -80,11 +86,96 @@ def test_a_file_from_a_newer_popdq_is_refused(tmp_path: Path) -> None:
         pass
 
 
-def test_not_a_duckdb_file_is_a_one_line_error(tmp_path: Path) -> None:
-    bogus = tmp_path / "w.duckdb"
-    bogus.write_text("hello", encoding="utf-8")
-    with pytest.raises(PopdqError, match="cannot open the warehouse"), open_warehouse(bogus):
+def fingerprint(path: Path) -> tuple[bytes, int, int]:
+    """What popdq must leave as it was: the bytes, the mode and the time of change."""
+    return path.read_bytes(), stat.S_IMODE(path.stat().st_mode), path.stat().st_mtime_ns
+
+
+@pytest.mark.parametrize("content", [b"hello", b"", b"person_id,full_name\n" * 100,
+                                     b"SQLite format 3\x00" + bytes(100)],
+                         ids=["text", "empty", "csv", "sqlite"])
+@pytest.mark.parametrize("read_only", [False, True])
+def test_a_file_that_is_not_a_duckdb_database_is_refused_untouched(
+    tmp_path: Path, content: bytes, read_only: bool
+) -> None:
+    bogus = tmp_path / "w.csv"
+    bogus.write_bytes(content)
+    bogus.chmod(0o644)
+    before = fingerprint(bogus)
+    with (pytest.raises(PopdqError, match=r"w\.csv: not a popdq warehouse, or damaged"),
+          open_warehouse(bogus, read_only=read_only)):
         pass
+    assert fingerprint(bogus) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["w.csv"]
+
+
+def test_a_folder_is_not_a_warehouse(tmp_path: Path) -> None:
+    with pytest.raises(PopdqError, match="not a regular file"), open_warehouse(tmp_path):
+        pass
+
+
+def test_duckdb_files_are_told_by_their_magic_bytes(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    with open_warehouse(db):
+        pass
+    assert db.read_bytes()[8:12] == b"DUCK"
+    assert check_warehouse_file(db) is True
+    assert check_warehouse_file(tmp_path / "new.duckdb") is False
+
+
+@pytest.mark.parametrize("damage", ["truncated", "header", "first block"])
+@pytest.mark.parametrize("read_only", [False, True])
+def test_a_damaged_warehouse_is_refused_untouched(tmp_path: Path, damage: str,
+                                                  read_only: bool) -> None:
+    db = tmp_path / "w.duckdb"
+    with open_warehouse(db) as con:
+        con.execute("CREATE TABLE filler AS SELECT range AS n FROM range(100000)")
+    data = bytearray(db.read_bytes())
+    if damage == "truncated":
+        data = data[:4096 + 100]
+    else:
+        data[{"header": 4096 + 50, "first block": 12288 + 50}[damage]] ^= 0xFF
+    db.write_bytes(bytes(data))
+    before = fingerprint(db)
+    with (pytest.raises(PopdqError, match="not a popdq warehouse, or damaged"),
+          open_warehouse(db, read_only=read_only)):
+        pass
+    assert fingerprint(db) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["w.duckdb"]
+
+
+def test_damage_found_while_reading_is_a_one_line_error(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    with open_warehouse(db) as con:
+        con.execute("CREATE TABLE filler AS SELECT range AS n FROM range(300000)")
+    data = bytearray(db.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # inside the table's data: opening does not read it
+    db.write_bytes(bytes(data))
+    with (pytest.raises(PopdqError, match=r"not a popdq warehouse, or damaged.*checksum"),
+          open_warehouse(db, read_only=True) as con):
+        con.execute("SELECT sum(n) FROM filler").fetchall()
+
+
+def test_another_programs_duckdb_database_is_not_taken_over(tmp_path: Path) -> None:
+    theirs = tmp_path / "analytics.duckdb"
+    con = duckdb.connect(str(theirs))
+    con.execute("CREATE TABLE sales (amount INT)")
+    con.close()
+    with pytest.raises(PopdqError, match="not a popdq warehouse"), open_warehouse(theirs):
+        pass
+    con = duckdb.connect(str(theirs), read_only=True)
+    try:
+        assert con.execute("SELECT table_name FROM information_schema.tables").fetchall() == [
+            ("sales",)]
+    finally:
+        con.close()
+
+
+def test_an_empty_duckdb_database_becomes_a_warehouse(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    duckdb.connect(str(db)).close()
+    with open_warehouse(db) as con:
+        assert schema_version(con) == len(read_migrations())
 
 
 @pytest.fixture
@@ -128,13 +219,60 @@ def test_nested_and_concurrent_opens_keep_the_umask_until_the_last_closes(
     assert set(modes(tmp_path).values()) == {0o600}
 
 
-def test_an_old_world_readable_warehouse_is_made_owner_only(tmp_path: Path) -> None:
+def test_an_existing_warehouse_keeps_the_mode_its_owner_gave_it(tmp_path: Path) -> None:
+    """popdq changes the permissions only of files it creates."""
     db = tmp_path / "w.duckdb"
     with open_warehouse(db):
         pass
-    db.chmod(0o644)
+    db.chmod(0o640)
+    with open_warehouse(db) as con:
+        con.execute("INSERT INTO warehouse_meta VALUES ('k', 'v')")
+    with open_warehouse(db, read_only=True):
+        pass
+    assert stat.S_IMODE(db.stat().st_mode) == 0o640
+
+
+def test_read_only_opens_share_the_file_with_other_readers(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
     with open_warehouse(db):
-        assert stat.S_IMODE(db.stat().st_mode) == 0o600
+        pass
+    before = fingerprint(db)
+    with open_warehouse(db, read_only=True) as con, pytest.raises(duckdb.Error, match="read-only"):
+        con.execute("INSERT INTO warehouse_meta VALUES ('k', 'v')")
+    assert fingerprint(db) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["w.duckdb"]  # no .wal either
+
+
+def test_read_only_open_of_a_missing_warehouse_creates_nothing(tmp_path: Path) -> None:
+    with (pytest.raises(PopdqError, match="no warehouse here"),
+          open_warehouse(tmp_path / "none" / "w.duckdb", read_only=True)):
+        pass
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_read_only_open_upgrades_an_old_schema_first(tmp_path: Path) -> None:
+    folder = migrations_copy(tmp_path)
+    db = tmp_path / "w.duckdb"
+    with open_warehouse(db):
+        pass
+    (folder / next_migration("add_note")).write_text(
+        "ALTER TABLE warehouse_meta ADD COLUMN note VARCHAR;", encoding="utf-8")
+    with open_warehouse(db, read_only=True, migrations=folder) as con:
+        assert schema_version(con) == len(read_migrations()) + 1
+
+
+def test_a_command_that_writes_says_when_the_warehouse_is_read_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "w.duckdb"
+    with open_warehouse(db):
+        pass
+    monkeypatch.setattr(os, "access", lambda path, mode: mode != os.W_OK)  # a read-only mount
+    with (pytest.raises(PopdqError, match="the warehouse is read-only here"),
+          open_warehouse(db)):
+        pass
+    with open_warehouse(db, read_only=True) as con:
+        assert schema_version(con) == len(read_migrations())
 
 
 def test_connections_never_install_or_load_extensions(tmp_path: Path) -> None:

@@ -1,11 +1,13 @@
 """Exports: CSV or Parquet by name, owner-only, formulas neutralised in CSV."""
 
+import io
 import stat
 from pathlib import Path
 
 import polars as pl
+import pytest
 
-from warehouse.exports import write_export
+from warehouse.exports import neutralise_formulas, stream_export, write_export
 
 FRAME = pl.DataFrame({
     "record_id": ["=HYPERLINK(\"x\")", "+1", "-2", "@SUM(A1)", "\tX", "plain", None],
@@ -34,3 +36,25 @@ def test_same_frame_same_bytes(tmp_path: Path) -> None:
     a = write_export(FRAME, tmp_path / "a.csv").read_bytes()
     b = write_export(FRAME, tmp_path / "b.csv").read_bytes()
     assert a == b
+
+
+@pytest.mark.parametrize("cell", [
+    "=1+1", "+1", "-2", "@SUM(A1)",  # what was neutralised before
+    " =1+1", "   +cmd|' /C calc'!A0", "\u00a0=1", "\u3000@x",  # a sign after whitespace
+    "＝1+1", "＋1", "－2", "＠SUM(A1)",  # full-width signs
+    "\tX", "\rX", "\nX", "\t=1", "\r\n@x",  # tab, CR, LF first
+])
+def test_formula_starts_are_neutralised(cell: str) -> None:
+    assert neutralise_formulas(pl.DataFrame({"c": [cell]}))["c"].to_list() == ["'" + cell]
+
+
+@pytest.mark.parametrize("cell", ["plain", "  plain", "a=b", "x\n=1", "Nguyễn Văn An", "",
+                                  "001090000001", "2026-07-01"])
+def test_ordinary_text_is_left_as_it_is(cell: str) -> None:
+    assert neutralise_formulas(pl.DataFrame({"c": [cell]}))["c"].to_list() == [cell]
+
+
+def test_a_stream_gets_the_same_csv_as_a_file(tmp_path: Path) -> None:
+    sink = io.BytesIO()
+    stream_export(FRAME, sink)
+    assert sink.getvalue() == write_export(FRAME, tmp_path / "m.csv").read_bytes()

@@ -1,7 +1,11 @@
 """Reading extracts: every format, BOM, header checks, quarantine accounting."""
 
 import datetime as dt
+import gzip
+import os
 import tempfile
+import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 from unittest import mock
 
@@ -179,9 +183,13 @@ WELL_FORMED = {
         '"","","","","","",""\n'                                           # 10: empty row
         '001090000003,"x\ny",1990,M,01,00004,alive\n'),                   # 11-12
     "extra columns as JSON, with names like the reader's own": (
-        f'{EXTRA}\n{ROW_A},"a\tb\\\\c","y,z",\x01,Dũng\n{ROW_B},,,,\n'),
-    "spaces, tabs and NUL kept as typed": (
-        f"{HEADER}\n001090000001, Nguyễn\x00 ,1990,M,01,00004,\talive\n"),
+        f'{EXTRA}\n{ROW_A},"a\tb\\\\c","y,z",\u00a0é,Dũng\n{ROW_B},,,,\n'),
+    "spaces and tabs kept as typed": (
+        f"{HEADER}\n001090000001, Nguyễn\u00a0 ,1990,M,01,00004,\talive\n"),
+    "control characters, each in its own record": (
+        f"{HEADER}\n{ROW_A}\n001090000002,Lê\x00An,1990,M,01,00004,alive\n"
+        f"001090000003,Lê An,1990,M,01\x1b,00004,alive\n001090000004,Lê\u0085,1990,M,01,00004,"
+        "alive\n001090000005,Lê\x7f,1990,M,01,00004,alive\n"),
 }
 IRREGULAR = {  # polars would read some the same way; the quoted ones it is not trusted with
     "doubled quotes": (f'{EXTRA}\n001090000001,"Nguyễn ""Tí"" An",1990,M,01,00004,alive,'
@@ -489,3 +497,296 @@ def test_an_xlsx_with_a_merged_header_cell_is_refused(tmp_path: Path, merged: st
     assert str(refused.value) == (
         f"registry.xlsx: header cells {merged} are merged; unmerge them so that every column"
         " has its own name in the first row; nothing loaded")
+
+
+# ------------------------------------------------------------------- legacy 8-bit encodings
+
+LEGACY_NAMES = ["Nguyễn Văn An", "Trần Thị Bình", "Đặng Quốc Việt", "Phạm Ngọc Ánh",
+                "Lê Thị Hồng Nhung", "Hoàng Minh Tuấn", "Vũ Thị Thu Hương", "Bùi Đức Thắng"]
+
+
+def registry_text(names: list[str]) -> str:
+    return HEADER + "\n" + "".join(f"0010900000{i:02d},{name},1990,M,01,00004,alive\n"
+                                   for i, name in enumerate(names, start=1))
+
+
+def legacy_file(path: Path, encoding: str, names: list[str] = LEGACY_NAMES) -> Path:
+    """A registry extract in a legacy encoding (TCVN3 has no capitals with tone marks)."""
+    from tests.unit.warehouse.test_encodings import encode
+
+    names = [n.lower() for n in names] if encoding == "tcvn3" else names
+    path.write_bytes(encode(registry_text(names), encoding))
+    return path
+
+
+@pytest.mark.parametrize("encoding", ["tcvn3", "vni", "viscii", "cp1258"])
+def test_a_legacy_file_loads_as_nfc_text_with_its_encoding(tmp_path: Path,
+                                                           encoding: str) -> None:
+    path = legacy_file(tmp_path / "registry.csv", encoding)
+    extract = read_extract(path, REGISTRY, encoding)
+    expected = [n.lower() if encoding == "tcvn3" else n for n in LEGACY_NAMES]
+    assert extract.rows["full_name"].to_list() == expected
+    assert all(unicodedata.is_normalized("NFC", n) for n in expected)
+    assert extract.rows_read == len(LEGACY_NAMES) and extract.quarantined == []
+
+
+@pytest.mark.parametrize(("encoding", "called"), [
+    ("tcvn3", "TCVN3"), ("vni", "VNI"), ("viscii", "VISCII"), ("cp1258", "Windows-1258")])
+def test_without_encoding_a_legacy_file_is_refused_naming_the_likely_one(
+    tmp_path: Path, encoding: str, called: str
+) -> None:
+    path = legacy_file(tmp_path / "registry.csv", encoding)
+    with pytest.raises(PopdqError) as refused:
+        read_extract(path, REGISTRY)
+    message = str(refused.value)
+    assert message.startswith("registry.csv: 8 of 8 rows are not UTF-8 text; it looks like "
+                              f"{called}")
+    assert message.endswith(f"rerun with --encoding {encoding}; nothing loaded")
+
+
+def test_a_header_that_is_not_utf8_names_line_1_its_column_and_the_encoding(
+    tmp_path: Path,
+) -> None:
+    path = legacy_file(tmp_path / "registry.csv", "cp1258")
+    path.write_bytes(path.read_bytes().replace(b"status", b"status,ghi_ch\xfa", 1)
+                     .replace(b"alive\n", b"alive,x\n"))
+    with pytest.raises(PopdqError) as refused:
+        read_extract(path, REGISTRY)
+    assert str(refused.value) == (
+        "registry.csv: the header (line 1) is not UTF-8 text (column 8, 'ghi_ch\ufffd'); it "
+        "looks like Windows-1258: rerun with --encoding cp1258; nothing loaded")
+    assert read_extract(path, REGISTRY, "cp1258").rows["extra"].to_list()[0] == (
+        '{"ghi_chú": "x"}')
+
+
+def test_the_wrong_encoding_is_refused_naming_the_right_one(tmp_path: Path) -> None:
+    path = legacy_file(tmp_path / "registry.csv", "vni", LEGACY_NAMES * 3)
+    with pytest.raises(PopdqError, match=r"read as Windows-1258, \d+% of its words are "
+                                         r"Vietnamese; read as VNI, 100% are: rerun with "
+                                         r"--encoding vni; nothing loaded$"):
+        read_extract(path, REGISTRY, "cp1258")
+
+
+def test_a_byte_the_encoding_lacks_sets_its_row_aside(tmp_path: Path) -> None:
+    path = legacy_file(tmp_path / "registry.csv", "tcvn3")
+    path.write_bytes(path.read_bytes() + b"001090000099,l\x80,1990,M,01,00004,alive\n")
+    extract = read_extract(path, REGISTRY, "tcvn3")
+    assert (extract.rows.height, extract.rows_read) == (8, 9)
+    assert [(q.line_number, q.rule, q.reason) for q in extract.quarantined] == [
+        (10, "not_in_encoding", "not valid TCVN3 (ABC) text")]
+
+
+def test_encoding_is_for_csv_files_only(tmp_path: Path) -> None:
+    path = tmp_path / "registry.parquet"
+    pl.DataFrame({c: ["x"] for c in REGISTRY.required}).write_parquet(path)
+    with pytest.raises(PopdqError, match=r"^registry\.parquet: --encoding applies to CSV files "
+                                         r"only;.*load it without --encoding$"):
+        read_extract(path, REGISTRY, "vni")
+
+
+def test_a_utf8_file_given_a_legacy_encoding_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path / "registry.csv", registry_text(LEGACY_NAMES))
+    with pytest.raises(PopdqError, match="the file is UTF-8 text, not VNI read as Windows-1252:"
+                                         " load it without --encoding"):
+        read_extract(path, REGISTRY, "vni")
+
+
+# ----------------------------------------------------------------------- mojibake in UTF-8
+
+def mojibake(text: str, encoding: str) -> str:
+    """Text in `encoding` read as Windows-1252 (UTF-8 for doubly-encoded UTF-8)."""
+    from tests.unit.warehouse.test_encodings import as_windows_1252, encode
+
+    raw = text.encode("utf-8") if encoding == "double-utf8" else encode(text, encoding)
+    return as_windows_1252(raw)
+
+
+@pytest.mark.parametrize(("encoding", "called"), [
+    ("vni", "VNI text read as Windows-1252 and saved as UTF-8"),
+    ("tcvn3", "TCVN3 (ABC) text read as Windows-1252 and saved as UTF-8"),
+    ("double-utf8", "UTF-8 text read as Windows-1252 and saved again (doubly-encoded UTF-8)"),
+])
+def test_a_utf8_file_of_mojibake_names_is_refused_then_repaired_with_encoding(
+    tmp_path: Path, encoding: str, called: str
+) -> None:
+    names = ["Nguyễn Văn An", "Trần Văn Bình", "Lê Văn Tú", "Vũ Văn Hùng"]
+    names = [n.lower() for n in names] if encoding == "tcvn3" else names
+    path = write(tmp_path / "registry.csv", mojibake(registry_text(names), encoding))
+    with pytest.raises(PopdqError) as refused:
+        read_extract(path, REGISTRY)
+    assert str(refused.value).startswith(f"registry.csv: 4 of 4 sampled names are {called} (")
+    assert str(refused.value).endswith(f"rerun with --encoding {encoding} to convert it; "
+                                       "nothing loaded")
+    assert read_extract(path, REGISTRY, encoding).rows["full_name"].to_list() == names
+
+
+def test_a_handful_of_mojibake_names_in_a_good_file_load(tmp_path: Path) -> None:
+    good = [f"{i:012d},{LEGACY_NAMES[i % 8]} {i},1990,M,01,00004,alive" for i in range(1, 200)]
+    odd = [f"{i:012d},{mojibake(LEGACY_NAMES[i % 8], 'vni')},1990,M,01,00004,alive"
+           for i in range(200, 205)]
+    path = write(tmp_path / "registry.csv", "\n".join([HEADER, *good, *odd]) + "\n")
+    assert read_extract(path, REGISTRY).rows.height == 204  # the normaliser flags the five
+
+
+def test_a_handful_of_mojibake_names_among_unaccented_ones_load(tmp_path: Path) -> None:
+    plain = [f"{i:012d},Nguyen Van An {i},1990,M,01,00004,alive" for i in range(1, 200)]
+    odd = [f"{i:012d},{mojibake(LEGACY_NAMES[i % 8], 'vni')},1990,M,01,00004,alive"
+           for i in range(200, 205)]
+    path = write(tmp_path / "registry.csv", "\n".join([HEADER, *plain, *odd]) + "\n")
+    assert read_extract(path, REGISTRY).rows.height == 204
+
+
+def test_mojibake_names_in_a_workbook_are_refused_pointing_to_csv(tmp_path: Path) -> None:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(HEADER.split(","))
+    for i, name in enumerate(LEGACY_NAMES, start=1):
+        sheet.append([f"{i:012d}", mojibake(name, "vni"), "1990", "M", "01", "00004", "alive"])
+    path = tmp_path / "registry.xlsx"
+    book.save(path)
+    with pytest.raises(PopdqError, match="or save it as CSV and load that with --encoding vni;"):
+        read_extract(path, REGISTRY)
+
+
+def test_the_mojibake_sample_is_small_and_the_same_every_time() -> None:
+    from warehouse.refusals import MOJIBAKE_NAMES, sample_names
+
+    names = pl.Series([f"Nguyễn Văn {i}" for i in range(1_000_000)])
+    sample = sample_names(names)
+    assert len(sample) == MOJIBAKE_NAMES == len(set(sample))
+    assert sample == sample_names(names)
+    assert sample[-1] >= "Nguyễn Văn 990000"  # spread to the end of the file, not its head
+
+
+# ------------------------------------------------------------ control characters, long values
+
+def test_control_characters_set_the_record_aside_naming_the_column(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path / "registry.csv", WELL_FORMED["control characters, each in its own"
+                                                       " record"])
+    chosen, exact = read_both_ways(path, monkeypatch)
+    assert same_extract(chosen, exact)
+    assert [(q.line_number, q.rule, q.reason) for q in chosen.quarantined] == [
+        (3, "control_characters", "full_name holds a control character (U+0000)"),
+        (4, "control_characters", "province_code holds a control character (U+001B)"),
+        (5, "control_characters", "full_name holds a control character (U+0085)"),
+        (6, "control_characters", "full_name holds a control character (U+007F)"),
+    ]
+    assert chosen.rows["line_number"].to_list() == [2]
+
+
+def test_tabs_and_line_breaks_are_text_not_control_characters(tmp_path: Path) -> None:
+    path = write(tmp_path / "registry.csv",
+                 f'{HEADER}\n001090000001,"Phạm\r\nDũng\tAn",1990,M,01,00004,alive\n')
+    assert read_extract(path, REGISTRY).rows["full_name"].to_list() == ["Phạm\r\nDũng\tAn"]
+
+
+def test_control_characters_in_xlsx_and_parquet_follow_the_same_rule(tmp_path: Path) -> None:
+    parquet = tmp_path / "registry.parquet"
+    pl.DataFrame({**{c: ["001090000001", "001090000002"] for c in REGISTRY.required},
+                  "full_name": ["An", "B\x00n"]}).write_parquet(parquet)
+    assert [(q.line_number, q.reason) for q in read_extract(parquet, REGISTRY).quarantined] == [
+        (2, "full_name holds a control character (U+0000)")]
+    book = Workbook()
+    sheet = book.active
+    sheet.append(HEADER.split(","))
+    sheet.append(["001090000001", "An\x85", "1990", "M", "01", "00004", "alive"])
+    sheet.append(["001090000002", "Bình", "1990", "F", "01", "00004", "alive"])
+    path = tmp_path / "registry.xlsx"
+    book.save(path)
+    extract = read_extract(path, REGISTRY)
+    assert [(q.line_number, q.rule, q.reason) for q in extract.quarantined] == [
+        (2, "control_characters", "full_name holds a control character (U+0085)")]
+
+
+@pytest.mark.parametrize("irregular", [False, True], ids=["native", "exact"])
+def test_a_value_too_long_is_quarantined_naming_the_column(tmp_path: Path,
+                                                           irregular: bool) -> None:
+    long_name = "Nguyễn " * (200_000 // 7)
+    doubled = '"Lê ""Tí"""' if irregular else "Lê Tí"  # a doubled quote: the exact reader
+    path = write(tmp_path / "registry.csv",
+                 f"{HEADER}\n001090000001,{long_name},1990,M,01,00004,alive\n"
+                 f"001090000002,{'x' * readers.MAX_FIELD_CHARS},1990,M,01,00004,alive\n"
+                 f"001090000003,{doubled},1990,M,01,00004,alive\n")
+    assert (readers.read_csv_natively(path.read_bytes()) is None) == irregular
+    extract = read_extract(path, REGISTRY)
+    assert [(q.line_number, q.rule, q.reason) for q in extract.quarantined] == [
+        (2, "field_too_long", f"full_name is {len(long_name)} characters long (more than "
+                              f"{readers.MAX_FIELD_CHARS:,})")]
+    assert extract.rows["line_number"].to_list() == [3, 4]
+
+
+# -------------------------------------------------------------- the registry's person_id
+
+def test_registry_keys_that_are_not_12_digit_ids_are_quarantined(tmp_path: Path) -> None:
+    rows = [
+        "001090000001,An,1990,M,01,00004,alive",
+        "001 090 000001,Spaces,1990,M,01,00004,alive",       # 3: the same ID once cleaned
+        "00109000000A,Letters,1990,M,01,00004,alive",        # 4
+        "００１０９００００００５,Fullwidth,1990,M,01,00004,alive",  # 5
+        "01090000006,Eleven,1990,M,01,00004,alive",          # 6
+        "\u00a0\u00a0,Blank,1990,M,01,00004,alive",          # 7: only spaces
+        " 001090000007 ,Padded,1990,M,01,00004,alive",       # 8: loads, cleaned
+    ]
+    path = write(tmp_path / "registry.csv", "\n".join([HEADER, *rows]) + "\n")
+    extract = read_extract(path, REGISTRY)
+    assert [(q.line_number, q.rule, q.reason) for q in extract.quarantined] == [
+        (3, "duplicate_key", "duplicate person_id (first at line 2)"),
+        (4, "invalid_key", "person_id holds characters other than digits"),
+        (5, "invalid_key", "person_id is written with full-width or other non-ASCII digits:"
+                           " use 0-9"),
+        (6, "invalid_key", "person_id has 11 digits, not 12"),
+        (7, "empty_key", "empty person_id"),
+    ]
+    assert extract.rows["person_id"].to_list() == ["001090000001", "001090000007"]
+    assert extract.rows_read == len(rows)
+
+
+def test_source_keys_are_not_checked_as_ids(tmp_path: Path) -> None:
+    path = write(tmp_path / "tax.csv", "record_id,tax_code,full_name,status\n"
+                                       "T 1,0100109106,An,active\nT1,0100109106,An,active\n")
+    assert read_extract(path, DATASETS["tax"]).rows["record_id"].to_list() == ["T 1", "T1"]
+
+
+# ----------------------------------------------------------------- what the file really is
+
+@pytest.mark.parametrize(("content", "cause"), [
+    (lambda t: t.encode("utf-16"), "the file is UTF-16 text, not CSV text in UTF-8: save it as"
+                                   " UTF-8"),
+    (lambda t: t.encode("utf-16-le"), "the file is UTF-16 text without a byte-order mark"),
+    (lambda t: gzip.compress(t.encode()), "the file is gzip-compressed, not CSV text in UTF-8:"
+                                          " decompress it (gunzip)"),
+    (lambda t: t.replace(",", "\t").encode(), "the columns are separated by tabs, not commas"),
+    (lambda t: t.replace(",", ";").encode(), "the columns are separated by semicolons, not"
+                                             " commas"),
+    (lambda t: t.replace("full_name", " full_name ", 1).encode(),
+     "column ' full_name ' is written with spaces around the name: rename it 'full_name'"),
+    (lambda t: t.replace(",", ", ", 2).encode(),
+     "columns ' full_name', ' date_of_birth' are written with spaces around the name: rename"
+     " them 'full_name', 'date_of_birth'"),
+    (lambda t: t.replace("full_name", "Full_Name", 1).encode(),
+     "column 'Full_Name' must be written 'full_name'"),
+], ids=["utf-16", "utf-16 no BOM", "gzip", "tabs", "semicolons", "spaced", "spaces after commas",
+        "capitals"])
+def test_a_file_that_is_not_what_it_seems_is_named_for_its_real_cause(
+    tmp_path: Path, content: Callable[[str], bytes], cause: str
+) -> None:
+    path = tmp_path / "registry.csv"
+    path.write_bytes(content(f"{HEADER}\n{ROW_A}\n{ROW_B}\n"))
+    with pytest.raises(PopdqError) as refused:
+        read_extract(path, REGISTRY)
+    assert str(refused.value).startswith(f"registry.csv: {cause}")
+    assert "missing required column" not in str(refused.value)
+
+
+def test_a_directory_or_a_pipe_is_said_to_be_one(tmp_path: Path) -> None:
+    folder = tmp_path / "registry.csv"
+    folder.mkdir()
+    with pytest.raises(PopdqError, match=r"registry\.csv: is a directory, not a file"):
+        read_extract(folder, REGISTRY)
+    pipe = tmp_path / "pipe.csv"
+    os.mkfifo(pipe)
+    with pytest.raises(PopdqError, match=r"pipe\.csv: is a named pipe \(FIFO\), not a regular"
+                                         " file"):
+        read_extract(pipe, REGISTRY)
