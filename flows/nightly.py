@@ -40,6 +40,7 @@ from matching.linker import (
     LinkModel,
     Links,
     check_model,
+    index_registry,
     link,
     prepare_registry,
     prepare_source,
@@ -249,10 +250,12 @@ def plan_work(warehouse: Path, prepared: Prepared, model: Model, *,
 def link_records(model: Model, prepared: Prepared, work: dict[str, Work]) -> dict[str, Links]:
     """Link the records each source's work names, with the model."""
     linkage = LinkModel.from_json(model.json)
-    return {kind: link(linkage, prepared.registry,
-                       records.filter(pl.col("record_id").is_in(work[kind].relink.implode())),
-                       source=kind)
-            for kind, records in prepared.records.items()}
+    due = {kind: records.filter(pl.col("record_id").is_in(work[kind].relink.implode()))
+           for kind, records in prepared.records.items()}
+    index = (index_registry(linkage, prepared.registry)  # the registry's keys, once
+             if any(not frame.is_empty() for frame in due.values()) else None)
+    return {kind: link(linkage, prepared.registry, frame, source=kind, index=index)
+            for kind, frame in due.items()}
 
 
 @dataclass(frozen=True)
@@ -270,23 +273,25 @@ def find_discrepancies(warehouse: Path, prepared: Prepared, work: dict[str, Work
     the records linked to the same persons, and records whose activity is a date."""
     found = {}
     with open_warehouse(warehouse) as con:
-        registry_rows = read_dataset(con, "registry").select(DATASETS["registry"].columns)
+        status = read_dataset(con, "registry", keys=None).select("person_id", "status")
+        deceased = status.filter(pl.col("status") == "deceased").get_column("person_id")
         for kind, records in prepared.records.items():
             plan, version = work[kind], prepared.versions[kind]
             now = links_after(plan.before, links[kind].matches, plan.replaced)
             touched = [plan.replaced]
             if DATASETS[kind].active.value is None:  # active until a date: the run date counts
-                touched.append(linked_to(now, registry_rows.filter(
-                    pl.col("status") == "deceased").get_column("person_id")))
+                touched.append(linked_to(now, deceased))
             redo = duplicate_neighbours(plan.before, now, pl.concat(touched).unique())
             redo = redo.filter(redo.is_in(records.get_column("record_id").implode()))
             matches = now.filter(pl.col("record_id").is_in(redo.implode()))
-            rows = read_dataset(con, kind).select(DATASETS[kind].columns)
+            persons = matches.get_column("person_id").drop_nulls().unique()
             failures = validation_failures(con, kind, version.sha256, code_version())
             found[kind] = Found(find_findings(
-                kind, rows=rows.filter(pl.col("record_id").is_in(redo.implode())),
+                kind, rows=read_dataset(con, kind, keys=redo).select(DATASETS[kind].columns),
                 records=records.filter(pl.col("record_id").is_in(redo.implode())),
-                registry_rows=registry_rows, registry=prepared.registry, matches=matches,
+                registry_rows=read_dataset(con, "registry", keys=persons).select(
+                    DATASETS["registry"].columns),
+                registry=prepared.registry, matches=matches,
                 failures=failures, as_of=as_of), pl.concat([redo, plan.removed]))
     return found
 

@@ -63,13 +63,33 @@ def _keys(frame: pl.DataFrame, columns: tuple[str, ...], row: str) -> pl.DataFra
     return pl.concat(parts).filter(pl.col(_KEY).is_not_null()).unique()
 
 
-def _rule_pairs(left: pl.DataFrame, right: pl.DataFrame | None,
-                rule: BlockingRule) -> tuple[pl.DataFrame, int]:
+@dataclass(frozen=True)
+class LeftKeys:
+    """A rule's usable keys of the left frame: (left_row, key) without the over-full blocks,
+    and how many key values were skipped for being over `max_block`."""
+
+    keys: pl.DataFrame
+    skipped: int
+
+
+def index_left(left: pl.DataFrame, rules: Sequence[BlockingRule]) -> dict[str, LeftKeys]:
+    """Every rule's left keys, computed once: linking several sources (or several stages)
+    against one registry then costs the registry's keys once."""
+    return {rule.name: _left_keys(left, rule) for rule in rules}
+
+
+def _left_keys(left: pl.DataFrame, rule: BlockingRule) -> LeftKeys:
+    keys = _keys(left, rule.columns, LEFT_ROW)
+    skipped = keys.group_by(_KEY).len().filter(pl.col("len") > rule.max_block)
+    return LeftKeys(keys.join(skipped.select(_KEY), on=_KEY, how="anti"), skipped.height)
+
+
+def _rule_pairs(left: pl.DataFrame, right: pl.DataFrame | None, rule: BlockingRule,
+                index: dict[str, LeftKeys] | None) -> tuple[pl.DataFrame, int]:
     """The rule's pairs (deduplicated) and how many key values it skipped."""
-    left_keys = _keys(left, rule.columns, LEFT_ROW)
-    sizes = left_keys.group_by(_KEY).len()
-    skipped = sizes.filter(pl.col("len") > rule.max_block)
-    left_keys = left_keys.join(skipped.select(_KEY), on=_KEY, how="anti")
+    found = index[rule.name] if index is not None and rule.name in index else _left_keys(
+        left, rule)
+    left_keys = found.keys
     if right is None:
         right_keys = left_keys.rename({LEFT_ROW: RIGHT_ROW})
     else:
@@ -78,25 +98,28 @@ def _rule_pairs(left: pl.DataFrame, right: pl.DataFrame | None,
         (pl.col(LEFT_ROW).cast(pl.UInt64) * 2**32 + pl.col(RIGHT_ROW)).alias(_PAIR))
     if right is None:
         pairs = pairs.filter(pl.col(_PAIR) // 2**32 < pl.col(_PAIR) % 2**32)
-    return pairs.unique(), skipped.height
+    return pairs.unique(), found.skipped
 
 
 def candidate_pairs(left: pl.DataFrame, right: pl.DataFrame | None,
-                    rules: Sequence[BlockingRule]) -> tuple[pl.DataFrame, pl.DataFrame]:
+                    rules: Sequence[BlockingRule],
+                    index: dict[str, LeftKeys] | None = None,
+                    ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Candidate pairs (left_row, right_row) sorted by right then left row, and statistics.
 
     `right=None` deduplicates `left`: self-pairs are excluded and each pair
     comes once, with left_row < right_row. The statistics frame has one row
     per rule (`rule, pairs, new_pairs, skipped_values, reduction_ratio`) and
     a last row `all` for the union; the reduction ratio is 1 − pairs / all
-    possible pairs.
+    possible pairs. `index` (from `index_left` on the same left frame) saves computing
+    the left keys again.
     """
     n_left = left.height
     possible = n_left * (n_left - 1) // 2 if right is None else n_left * right.height
     found, stats = [], []
-    for index, rule in enumerate(rules):
-        pairs, skipped = _rule_pairs(left, right, rule)
-        found.append(pairs.with_columns(pl.lit(index, dtype=pl.UInt8).alias("__rule")))
+    for number, rule in enumerate(rules):
+        pairs, skipped = _rule_pairs(left, right, rule, index)
+        found.append(pairs.with_columns(pl.lit(number, dtype=pl.UInt8).alias("__rule")))
         stats.append((rule.name, pairs.height, skipped))
     union = (pl.concat(found).group_by(_PAIR).agg(pl.col("__rule").min()) if found
              else pl.DataFrame(schema={_PAIR: pl.UInt64, "__rule": pl.UInt8}))

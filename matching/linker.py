@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from matching import vietnamese
-from matching.blocking import LEFT_ROW, RIGHT_ROW, candidate_pairs
+from matching.blocking import LEFT_ROW, RIGHT_ROW, LeftKeys, candidate_pairs, index_left
 from matching.decisions import MATCHES_SCHEMA, decide, rank_candidates, vetoed
 from matching.explain import EXPLANATIONS_SCHEMA, explain
 from matching.model import ComparisonParameters, LinkModel, SourceParameters
@@ -66,9 +66,15 @@ def train(registry: pl.DataFrame, sources: Mapping[str, pl.DataFrame], *,
 
 
 def link(model: LinkModel, registry: pl.DataFrame, records: pl.DataFrame, *,
-         source: str) -> Links:
-    """Link prepared records of one source to the prepared registry."""
-    return link_profile(model, registry, records, source=source)
+         source: str, index: dict[str, LeftKeys] | None = None) -> Links:
+    """Link prepared records of one source to the prepared registry (`index`: the registry's
+    blocking keys from `index_registry`, to share between sources)."""
+    return link_profile(model, registry, records, source=source, index=index)
+
+
+def index_registry(model: LinkModel, registry: pl.DataFrame) -> dict[str, LeftKeys]:
+    """The prepared registry's blocking keys under the model's profile, computed once."""
+    return index_left(registry, profile_named(model.profile).blocking)
 
 
 def _with_context(profile: Profile, left: pl.DataFrame, right: pl.DataFrame) -> pl.DataFrame:
@@ -172,7 +178,7 @@ def score_pairs(model: LinkModel, left: pl.DataFrame, right: pl.DataFrame | None
 
 
 def link_profile(model: LinkModel, left: pl.DataFrame, right: pl.DataFrame, *,
-                 source: str) -> Links:
+                 source: str, index: dict[str, LeftKeys] | None = None) -> Links:
     """Link each record of `right` to at most one row of `left` (see `matching.decisions`).
 
     Blocking runs in stages (`BlockingRule.stage`): a record that the pairs of
@@ -185,7 +191,7 @@ def link_profile(model: LinkModel, left: pl.DataFrame, right: pl.DataFrame, *,
     if model.dedupe:
         raise ValueError("a deduplication model scores pairs (score_pairs), it does not link")
     if right.is_empty():
-        _, counts = candidate_pairs(left, right, profile.blocking)
+        _, counts = candidate_pairs(left.clear(), right, profile.blocking)
         return Links(pl.DataFrame(schema=MATCHES_SCHEMA),
                      pl.DataFrame(schema=EXPLANATIONS_SCHEMA),
                      counts.with_columns(
@@ -199,9 +205,10 @@ def link_profile(model: LinkModel, left: pl.DataFrame, right: pl.DataFrame, *,
     scored_parts: list[pl.DataFrame] = []
     statistics: list[pl.DataFrame] = []
     ranked = matches = pl.DataFrame()
+    index = index if index is not None else index_left(left, profile.blocking)
     for stage in sorted({rule.stage for rule in profile.blocking}):
         rules = [rule for rule in profile.blocking if rule.stage == stage]
-        pairs, stage_statistics = candidate_pairs(left, other[open_rows], rules)
+        pairs, stage_statistics = candidate_pairs(left, other[open_rows], rules, index)
         pairs = pairs.with_columns(open_rows.gather(pairs.get_column(RIGHT_ROW)))
         if scored_parts:
             pairs = pairs.join(pl.concat(scored_parts).select(LEFT_ROW, RIGHT_ROW),
