@@ -8,9 +8,11 @@ temporary folder, or taken from --world (a folder `popdq synth` wrote). Then,
 for each file, three measurements, each in a fresh process (so each peak RSS is
 its own; ru_maxrss includes the interpreter and polars):
 
-- before: `read_extract` of the reader as it is in git revision --before (its
-  `warehouse/readers.py` from `git show`, imported as a temporary module; git's
-  index and working tree are not touched);
+- before: `read_extract` of the reader as it is in git revision --before: its
+  `warehouse/readers.py` from `git show` (revisions before the reader became a
+  package), or its package `warehouse/readers/` from `git archive`, written to a
+  temporary folder and imported from there; git's index and working tree are not
+  touched;
 - after: `read_extract` of the working tree's reader;
 - load: the whole `popdq load` step of the working tree (read, then replace the
   dataset in a fresh DuckDB warehouse).
@@ -21,9 +23,11 @@ and after produced the same rows and quarantine.
 
 import argparse
 import importlib.util
+import io
 import multiprocessing
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from dataclasses import dataclass
@@ -45,21 +49,64 @@ class Measure:
     """Rows and quarantine, hashed: equal digests mean equal extracts."""
 
 
-def old_reader_source(revision: str) -> str:
-    """warehouse/readers.py as committed in a revision (read-only git)."""
-    return subprocess.run(["git", "show", f"{revision}:warehouse/readers.py"], cwd=REPO,
-                          check=True, capture_output=True, text=True).stdout
+def git(*args: str) -> subprocess.CompletedProcess[bytes]:
+    """A read-only git command in the repository (it changes neither index nor work tree)."""
+    return subprocess.run(["git", *args], cwd=REPO, check=False, capture_output=True)
+
+
+def write_old_reader(revision: str, into: Path) -> Path:
+    """The reader as committed in a revision, written below `into`; the file to import.
+
+    Up to the split of the reader into a package it is one file, warehouse/readers.py
+    (`git show`); from then on it is the folder warehouse/readers/ (`git archive`), and
+    the file to import is its __init__.py."""
+    into.mkdir(parents=True, exist_ok=True)
+    if git("cat-file", "-e", f"{revision}:warehouse/readers/__init__.py").returncode != 0:
+        source = git("show", f"{revision}:warehouse/readers.py")
+        if source.returncode != 0:
+            sys.exit(f"no reader at {revision}: {source.stderr.decode().strip()}")
+        path = into / "readers_before.py"
+        path.write_bytes(source.stdout)
+        return path
+    archive = git("archive", revision, "warehouse/readers")
+    if archive.returncode != 0:
+        sys.exit(f"git archive {revision}: {archive.stderr.decode().strip()}")
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(into, filter="data")
+    return into / "warehouse" / "readers" / "__init__.py"
+
+
+def same_as_working_tree(source_file: Path) -> bool:
+    """Whether the old reader written by `write_old_reader` is the working tree's."""
+    if source_file.name != "__init__.py":
+        current = REPO / "warehouse" / "readers.py"
+        return current.is_file() and current.read_bytes() == source_file.read_bytes()
+    old, new = source_file.parent, REPO / "warehouse" / "readers"
+    return {p.relative_to(old): p.read_bytes() for p in old.rglob("*.py")} == {
+        p.relative_to(new): p.read_bytes() for p in new.rglob("*.py")}
 
 
 def import_reader(source_file: Path | None) -> object:
-    """The reader module: the working tree's, or one written to a temporary file."""
+    """The reader module: the working tree's, or an old one written to a temporary folder.
+
+    An old package imports its own modules as `warehouse.readers.…`, so it is imported
+    under that name: this fresh process has not imported the working tree's reader, and
+    the old package's modules are then found in its folder, not in the working tree.
+    (What the reader imports from outside it, `warehouse.refusals` for one, is the working
+    tree's, as for an old single-file reader.)"""
     if source_file is None:
         from warehouse import readers
 
         return readers
-    spec = importlib.util.spec_from_file_location("readers_before", source_file)
+    package = source_file.name == "__init__.py"
+    name = "warehouse.readers" if package else "readers_before"
+    assert name not in sys.modules, f"{name} is imported already"
+    spec = importlib.util.spec_from_file_location(
+        name, source_file, submodule_search_locations=[str(source_file.parent)] if package
+        else None)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
 
@@ -132,14 +179,14 @@ def main(argv: list[str]) -> None:
             files = write_world(args.persons, args.seed, Path(tmp) / "world")
             print(f"world: {args.persons:,} persons (seed {args.seed}) written in "
                   f"{time.perf_counter() - start:.1f} s")
-        before_file = Path(tmp) / "readers_before.py"
-        before_source = old_reader_source(args.before)
-        before_file.write_text(before_source, encoding="utf-8")
+        before_file = write_old_reader(args.before, Path(tmp) / "before")
         revision = subprocess.run(["git", "rev-parse", "--short", args.before], cwd=REPO,
                                   check=True, capture_output=True, text=True).stdout.strip()
-        if before_source == (REPO / "warehouse" / "readers.py").read_text(encoding="utf-8"):
+        if same_as_working_tree(before_file):
             print(f"note: the reader at {revision} is the working tree's: before = after")
-        print(f"before: warehouse/readers.py at {revision}; after: the working tree\n")
+        layout = ("warehouse/readers/" if before_file.name == "__init__.py"
+                  else "warehouse/readers.py")
+        print(f"before: {layout} at {revision}; after: the working tree\n")
         print(f"{'file':<22}{'size':>9}  {'step':<7}{'rows read':>11}{'loaded':>11}"
               f"{'wall':>9}{'rows/s':>12}{'peak RSS':>10}  same")
         for kind in KINDS:
