@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench soak clean
 
 demo: $(STAMP)
 	$(BIN)/popdq demo --force
@@ -24,6 +24,11 @@ SIZE ?= 100000
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/bench_pipeline.py --persons $(SIZE) $(if $(COMPARE),--compare)
+
+# `make soak`: twenty nightly runs on changing data (queue consistency, flat memory), ~10-15
+# min; excluded from `make test` by the `soak` marker. Writes bench/results/soak.json.
+soak: $(STAMP)
+	$(BIN)/pytest -m soak tests/integration/test_soak.py
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON)"; exit 1; }

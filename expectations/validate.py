@@ -7,7 +7,9 @@ Arrow with only the columns the suite reads.
 
 import logging
 import os
+import re
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -99,13 +101,18 @@ def build_data_docs(frames: dict[str, pl.DataFrame], out_dir: Path) -> Path:
     """Render Great Expectations Data Docs for the given datasets; returns index.html.
 
     Docs show counts only (no unexpected values): they are meant to be shared,
-    and the failing values are personal data.
+    and the failing values are personal data. They work offline and fetch nothing from
+    another host (`bundle_assets`).
     """
     import great_expectations as gx
 
     _quiet_gx()
     context = gx.get_context(mode="file", project_root_dir=str(out_dir))
     context.variables.progress_bars = _no_progress_bars()
+    for name, site in (context.variables.data_docs_sites or {}).items():
+        if site.get("show_how_to_buttons", True):  # GX's tutorials footer and walkthrough
+            quieter: Any = {**site, "show_how_to_buttons": False}
+            context.update_data_docs_site(name, quieter)
     source = context.data_sources.add_or_update_pandas("popdq")
     for kind, rows in frames.items():
         prepared = prepare_for_validation(kind, rows).select(columns_used(kind))
@@ -125,7 +132,83 @@ def build_data_docs(frames: dict[str, pl.DataFrame], out_dir: Path) -> Path:
         )
         checkpoint.run(batch_parameters={"dataframe": prepared.to_pandas()})
     sites = context.get_docs_sites_urls()
-    return Path(str(sites[0]["site_url"]).removeprefix("file://"))
+    index = Path(str(sites[0]["site_url"]).removeprefix("file://"))
+    bundle_assets(index.parent)
+    return index
+
+
+LOCAL_ASSETS = ("docs.css", "docs.js")
+"""popdq's stand-ins (expectations/static/) for the styles and scripts GX loads from CDNs."""
+ASSETS_DIR = "static/popdq"
+"""Where they go in a Data Docs site, beside GX's own static/ (images, fonts, styles)."""
+
+_EXTERNAL_TAG = re.compile(
+    r"""<link\b[^>]*\bhref\s*=\s*["']?https?://[^>]*>"""
+    r"""|<script\b[^>]*\bsrc\s*=\s*["']?https?://[^>]*>\s*</script\s*>""",
+    re.IGNORECASE,
+)
+"""A stylesheet, icon or script a page loads from another host."""
+_GX_WEB_ASSET = re.compile(
+    r"""https?://great-expectations-web-assets\.[\w.-]+/([\w.-]+)(?:\?[^"')\s]*)?""",
+    re.IGNORECASE,
+)
+"""GX's logos on its S3 bucket; the logo URL carries the data context's id and a timestamp."""
+_EXTERNAL_SRC = re.compile(r"""(\bsrc\s*=\s*)(["'])https?://[^"']*\2""", re.IGNORECASE)
+_EXTERNAL_URL = re.compile(r"""url\(\s*(["']?)https?://[^)]*\)""", re.IGNORECASE)
+_HEAD = re.compile(r"<head\b[^>]*>", re.IGNORECASE)
+_SITE_STATIC = re.compile(r"""(\b(?:href|src)\s*=\s*["'])(?:\./|(?:\.\./)+)static/""",
+                          re.IGNORECASE)
+"""A page's reference to the site's static/ folder (GX counts one ../ short for the favicon
+of a validation page)."""
+
+
+def external_assets(page: str) -> list[str]:
+    """What an HTML page or stylesheet would fetch from another host: stylesheets and
+    scripts, image and frame sources, CSS url()s (plain links are not fetched)."""
+    return [*_EXTERNAL_TAG.findall(page), *(m.group(0) for m in _EXTERNAL_SRC.finditer(page)),
+            *(m.group(0) for m in _EXTERNAL_URL.finditer(page))]
+
+
+def bundle_assets(site: Path) -> None:
+    """Make a Data Docs site work offline and call no other host: popdq's local stylesheet
+    and script beside the pages (GX's CDN assets are not in the package), GX's logos from the
+    site's own static/images (which GX copies from the package), and every page and
+    stylesheet rewritten to use them. Rewriting an already rewritten site changes nothing."""
+    assets = site / ASSETS_DIR
+    assets.mkdir(parents=True, exist_ok=True)
+    for name in LOCAL_ASSETS:
+        content = files("expectations").joinpath("static", name).read_bytes()
+        target = assets / name
+        if not target.is_file() or target.read_bytes() != content:
+            target.write_bytes(content)
+    for path in sorted([*site.rglob("*.html"), *site.rglob("*.css")]):
+        if assets in path.parents:
+            continue
+        text = path.read_text(encoding="utf-8")
+        rewritten = _localise(text, site, path)
+        if rewritten != text:
+            path.write_text(rewritten, encoding="utf-8")
+
+
+def _localise(text: str, site: Path, path: Path) -> str:
+    up = os.path.relpath(site, path.parent).replace(os.sep, "/")
+    images = site / "static" / "images"
+
+    def image(match: re.Match[str]) -> str:
+        name = match.group(1)  # the dark logo is not in the package: the one logo that is
+        return f"{up}/static/images/{name if (images / name).is_file() else 'logo-long.png'}"
+
+    text = _GX_WEB_ASSET.sub(image, text)
+    if path.suffix == ".html":
+        text = _EXTERNAL_TAG.sub("", text)
+        text = _SITE_STATIC.sub(lambda ref: f"{ref.group(1)}{up}/static/", text)
+        local = f"{up}/{ASSETS_DIR}"
+        if f'href="{local}/docs.css"' not in text:
+            text = _HEAD.sub(lambda head: f'{head.group(0)}\n    <link rel="stylesheet" '
+                             f'href="{local}/docs.css">\n    <script src="{local}/docs.js">'
+                             "</script>", text, count=1)
+    text = _EXTERNAL_SRC.sub(r"\1\2\2", text)  # anything else outside: not fetched
+    return _EXTERNAL_URL.sub("none", text)
 
 
 def _context() -> Any:
