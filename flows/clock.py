@@ -1,7 +1,8 @@
 """Each step of a run: its wall time, CPU time and the process's peak memory when it ended.
 
 The run record keeps them (`runs.timings`, `runs.resources`), so every run is its own
-benchmark: `make bench` reads them back.
+benchmark: `make bench` reads them back. Those are written when the run ends; `started`
+is told each step's name as it starts (the run records its current step with it).
 """
 
 import resource
@@ -19,8 +20,10 @@ class Clock:
 
     wall: dict[str, float] = field(default_factory=dict)
     resources: dict[str, dict[str, float]] = field(default_factory=dict)
+    started: Callable[[str], object] = lambda name: None
 
     def time(self, name: str, call: Callable[[], T]) -> T:
+        self.started(name)  # before the clock starts: saying so is not the step's time
         started, cpu = time.perf_counter(), time.process_time()
         try:
             return call()

@@ -3,12 +3,25 @@
 Prefect reads its settings from the environment when it is first imported,
 so `configure_prefect` must run before any `import prefect`; the CLI calls it
 before it imports `flows.nightly` or `flows.schedule`.
+
+A Prefect server that popdq starts (the temporary API of a plain flow call, or
+`popdq serve`'s) dies with the popdq process that started it, however that process
+ends: `die_with_this_process`.
 """
 
+import ctypes
 import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from popdq.settings import state_dir
+
+_PR_SET_PDEATHSIG = 1
+"""prctl(2): the signal a process gets when the thread that started it ends."""
 
 
 def configure_prefect() -> None:
@@ -29,3 +42,52 @@ def configure_prefect() -> None:
         os.environ.setdefault(name, value)
     # Prefect creates its home without parents and fails on a fresh machine.
     Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True, mode=0o700)
+
+
+def die_with_this_process() -> Callable[[], None] | None:
+    """A `preexec_fn` for subprocess.Popen: the child is killed (SIGKILL) when the thread
+    that started it ends, so a popdq killed with kill -9 leaves no server behind. Only
+    Linux has the parent-death signal; elsewhere None (the child outlives a killed popdq).
+    Start the child from a thread that lives as long as popdq does (the main thread)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up here, not in the child
+    parent = os.getpid()
+
+    def in_child() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # popdq ended before the signal was set
+            os._exit(1)
+
+    return in_child
+
+
+class _SubprocessDyingWithPopdq:
+    """The `subprocess` module as Prefect's server module sees it once popdq hooks it: the
+    same, except that the process it starts (its temporary API server, the only one it
+    starts) dies with popdq."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(subprocess, name)
+
+    @staticmethod
+    def Popen(*args: Any, **kwargs: Any) -> "subprocess.Popen[Any]":  # subprocess's name
+        kwargs.setdefault("preexec_fn", die_with_this_process())
+        return subprocess.Popen(*args, **kwargs)
+
+
+def start_temporary_server() -> None:
+    """Start Prefect's temporary API server now, from this thread, dying with popdq.
+
+    Without PREFECT_API_URL, a flow call starts a temporary API server (uvicorn, in a
+    subprocess) and stops it when Python exits normally; a popdq killed with kill -9 (or
+    by the OOM killer) would leave it running for ever. popdq starts it first, itself, with
+    the parent-death signal set (`die_with_this_process`): Prefect's flow calls then use
+    that one. Call after configure_prefect, from the main thread."""
+    if os.environ.get("PREFECT_API_URL"):
+        return
+    from prefect.server.api import server
+
+    if getattr(server, "subprocess", None) is subprocess:
+        setattr(server, "subprocess", _SubprocessDyingWithPopdq())  # noqa: B010 (a module's)
+    server.SubprocessASGIServer().start()

@@ -54,11 +54,12 @@ from report import report_path
 from report import write_report as render_report
 from warehouse.cache import code_version, keep_prepared, read_prepared
 from warehouse.datasets import existing_keys, read_dataset
-from warehouse.db import open_warehouse, transaction
+from warehouse.db import failure_reason, hold_warehouse, open_warehouse, transaction
 from warehouse.findings import replace_findings
 from warehouse.linkage import latest_model, read_link_state, replace_links, save_model
+from warehouse.lock import Hold
 from warehouse.queue import SyncSummary, sync_queue
-from warehouse.runs import Version, current_versions, finish_run, start_run
+from warehouse.runs import Version, current_versions, finish_run, mark_step, note_step, start_run
 from warehouse.validation import is_validated, save_validation, validation_failures
 
 step = task(cache_policy=NO_CACHE, persist_result=False)
@@ -300,10 +301,12 @@ def find_discrepancies(warehouse: Path, prepared: Prepared, work: dict[str, Work
 def publish(warehouse: Path, run_id: int, model: Model, prepared: Prepared,
             work: dict[str, Work], links: dict[str, Links], found: dict[str, Found],
             locality: Locality | None) -> SyncSummary:
-    """Model, links, findings and queue of this run, all or nothing."""
+    """Model, links, findings and queue of this run, all or nothing (and the run record
+    says it published, in the same transaction)."""
     model_run_id = model.run_id if model.run_id is not None else run_id
     registry_sha = prepared.versions["registry"].sha256
     with open_warehouse(warehouse) as con, transaction(con):
+        note_step(con, run_id)  # `published`, if this commits
         if model.run_id is None:
             save_model(con, run_id, model.json)
         for kind, linked in links.items():
@@ -322,9 +325,14 @@ def publish(warehouse: Path, run_id: int, model: Model, prepared: Prepared,
 
 @step
 def write_report(warehouse: Path, run_id: int) -> Path:
-    """The reviewers' report of this run, beside the warehouse."""
-    with open_warehouse(warehouse) as con:
-        return render_report(con, report_path(warehouse, run_id))
+    """The reviewers' report of this run, beside the warehouse (the run is recorded as
+    succeeded already: a report that cannot be written says so, and that the run did not fail)."""
+    try:
+        with open_warehouse(warehouse) as con:
+            return render_report(con, report_path(warehouse, run_id))
+    except Exception as exc:
+        raise PopdqError(f"run {run_id} succeeded, but its report could not be written: "
+                         f"{failure_reason(exc, report_path(warehouse, run_id).parent)}") from exc
 
 
 @step
@@ -347,14 +355,22 @@ def nightly(
 ) -> "Outcome":
     """Validate, normalise, match, find discrepancies, update the queue, write the report.
 
-    `as_of` defaults to the day the run starts (a scheduled run passes none).
+    `as_of` defaults to the day the run starts (a scheduled run passes none). The run holds
+    the warehouse throughout: it reads one version of each dataset, no load lands meanwhile.
     """
     as_of = as_of or dt.date.today()
     place = parse_locality(locality) if locality is not None else None
+    with hold_warehouse(warehouse, "run") as held:
+        return run_steps(warehouse, held, as_of, place, locality, source, full, retrain)
+
+
+def run_steps(warehouse: Path, held: Hold, as_of: dt.date, place: Locality | None,
+              locality: str | None, source: str | None, full: bool, retrain: bool) -> Outcome:
+    """The flow's steps, each recorded as it starts (`mark_step`), holding the warehouse."""
     partial = place is not None or source is not None
     mode = "full" if full else "locality" if place else "source" if source else "incremental"
     run_id = open_run(warehouse, as_of, locality, source, mode)
-    clock = Clock()
+    clock = Clock(started=lambda name: mark_step(warehouse, run_id, held, name))
     model_run_id: int | None = None
     try:
         sources = clock.time("check_datasets", lambda: check_datasets(warehouse, source))

@@ -3,7 +3,8 @@
 The temporary API that a plain flow call starts runs no scheduler, so serving
 needs `prefect server start`: popdq starts one on 127.0.0.1 under its own
 state directory unless PREFECT_API_URL already points at one. Prefect reads
-PREFECT_API_URL when it is imported, so the server comes first.
+PREFECT_API_URL when it is imported, so the server comes first. The server dies with
+popdq (`die_with_this_process`), even with a popdq killed by kill -9.
 """
 
 import os
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from flows.environment import die_with_this_process
 from popdq.errors import BadParameter, PopdqError
 
 STARTUP_SECONDS = 120
@@ -36,6 +38,7 @@ def prefect_server() -> Iterator[str]:
             [str(Path(sys.executable).with_name("prefect")), "server", "start",
              "--host", "127.0.0.1", "--port", str(port)],
             stdout=sink, stderr=subprocess.STDOUT, env={**os.environ},
+            preexec_fn=die_with_this_process(),
         )
     try:
         _wait_until_healthy(url, server, log)

@@ -17,7 +17,7 @@ from popdq.contract import DATASETS
 from popdq.errors import PopdqError
 from popdq.localities import Locality
 from warehouse.datasets import LoadSummary, dataset_versions, load_file, read_dataset, read_record
-from warehouse.db import open_warehouse
+from warehouse.db import hold_warehouse, open_warehouse
 from warehouse.exports import stream_export, write_export
 from warehouse.findings import read_discrepancies, read_findings
 from warehouse.linkage import read_explanation, read_matches
@@ -58,19 +58,21 @@ def synthesise(persons: int, seed: int, out: Path, *, force: bool = False) -> di
 def load(warehouse: Path, kind: str, file: Path, by: str, *,
          allow_shrink: bool = False, encoding: str | None = None) -> LoadSummary:
     """Make a file the current version of its dataset; one much smaller than the current
-    version, or empty, is refused unless allow_shrink. `encoding`: a CSV's legacy one."""
-    with open_warehouse(warehouse) as con:
+    version, or empty, is refused unless allow_shrink. `encoding`: a CSV's legacy one.
+    The load holds the warehouse (waiting for a run to end): a run never sees it half-way."""
+    with hold_warehouse(warehouse, "load", dataset=kind), open_warehouse(warehouse) as con:
         return load_file(con, kind, file, loaded_by=by, allow_shrink=allow_shrink,
                          encoding=encoding)
 
 
 def run(warehouse: Path, locality: Locality | None, source: str | None, as_of: dt.date, *,
         full: bool = False, retrain: bool = False) -> "Outcome":
-    """The nightly flow, through Prefect."""
-    from flows.environment import configure_prefect
+    """The nightly flow, through Prefect (its temporary server dies with this process)."""
+    from flows.environment import configure_prefect, start_temporary_server
 
     require_warehouse(warehouse)
     configure_prefect()
+    start_temporary_server()
     from flows.nightly import nightly
 
     return nightly(warehouse, as_of, str(locality) if locality else None, source, full=full,

@@ -25,6 +25,7 @@ from popdq.errors import PopdqError
 from popdq.localities import Locality, parse_locality
 from popdq.masking import printable
 from popdq.settings import DEFAULT_WAREHOUSE, WAREHOUSE_ENV
+from warehouse.db import disk_full, is_disk_full
 from warehouse.lifecycle import STATUSES
 
 
@@ -62,6 +63,8 @@ class OneLineErrors(click.Group):
         except PopdqError as exc:
             fail(str(exc), exc.exit_code)
         except Exception as exc:
+            if is_disk_full(exc):  # where no write of popdq's said so itself (files are
+                fail(disk_full(None), 1)  # replaced whole: nothing is left half-written)
             if os.environ.get("POPDQ_DEBUG"):
                 raise
             fail(f"internal error ({type(exc).__name__}); rerun with POPDQ_DEBUG=1 for details",

@@ -18,6 +18,9 @@ from pathlib import Path
 
 import polars as pl
 
+from popdq.errors import PopdqError
+from warehouse.db import disk_full, is_disk_full
+
 _CODE = ("matching", "popdq")
 """Packages whose code or data decide what a prepared frame or a validation holds."""
 
@@ -69,9 +72,16 @@ def read_prepared(warehouse: Path, dataset: str, sha256: str,
 
 
 def keep_prepared(warehouse: Path, dataset: str, sha256: str, frame: pl.DataFrame) -> Path:
-    """Keep a prepared frame (written to a temporary name first: never half a file)."""
+    """Keep a prepared frame (written to a temporary name first: never half a file). A
+    write that fails leaves nothing behind: on a full disk, the run can still record why."""
     path = prepared_path(warehouse, dataset, sha256)
     partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    frame.write_parquet(partial)
+    try:
+        frame.write_parquet(partial)
+    except Exception as exc:
+        partial.unlink(missing_ok=True)
+        if is_disk_full(exc):
+            raise PopdqError(disk_full(path.parent)) from exc
+        raise
     os.replace(partial, path)
     return path

@@ -10,7 +10,7 @@ import polars as pl
 
 from popdq.contract import DATASETS, Dataset, dataset
 from popdq.errors import PopdqError
-from warehouse.db import registered, transaction
+from warehouse.db import failure_reason, registered, transaction
 from warehouse.readers import Extract, read_extract
 from warehouse.tables import DATASET_TABLES, LOAD_LOG, QUARANTINE, conform
 
@@ -108,7 +108,7 @@ def replace_dataset(
     except duckdb.Error as exc:
         raise PopdqError(
             f"{extract.file_name}: load into {dataset.kind} failed, previous version kept: "
-            f"{str(exc).splitlines()[0]}"
+            f"{failure_reason(exc)}"
         ) from exc
     lines = (quarantined.group_by("rule").agg(pl.col("line_number").sort())
              .sort(pl.col("line_number").list.len(), "rule", descending=[True, False]))

@@ -2,13 +2,18 @@
 
 popdq opens only a file that is a DuckDB database (or a new path), checked by its header
 before DuckDB touches it, and changes the permissions of no file it did not create.
+Another process holding the file is waited for, for a bounded time (`warehouse.lock`);
+a full disk is said in popdq's words, and leaves the last good state.
 """
 
+import errno
 import os
+import re
 import stat
 import threading
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from importlib import resources
 from pathlib import Path
 
@@ -16,6 +21,18 @@ import duckdb
 import polars as pl
 
 from popdq.errors import PopdqError
+from warehouse.lock import (
+    HOLDER_WAIT,
+    OTHERS_WAIT,
+    POLL_SECONDS,
+    Hold,
+    WarehouseBusy,
+    busy_message,
+    busy_wait,
+    describe_holder,
+    hold,
+    holds,
+)
 
 MIGRATIONS = resources.files("warehouse") / "migrations"
 
@@ -151,17 +168,85 @@ owner_only_files = _OwnerOnlyUmask()
 database, its write-ahead log, spill files) is owner-only from its creation."""
 
 
-def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def connect(path: Path, *, read_only: bool = False,
+            wait: float | None = None) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with popdq's settings (`CONNECTION_CONFIG`); one-line errors.
-    A DuckDB file that DuckDB cannot read (truncated, a bad checksum) is called damaged."""
+    A DuckDB file that DuckDB cannot read (truncated, a bad checksum) is called damaged.
+
+    DuckDB refuses at once a file another process has open for writing (or any process,
+    to a writer); popdq tries again for `wait` seconds (default: long for a process that
+    holds the warehouse's lock, a run or a load; short for the others), then says in its
+    own words what holds it."""
+    if wait is None:
+        wait = busy_wait(HOLDER_WAIT if holds(path) else OTHERS_WAIT)
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only, config=CONNECTION_CONFIG)
+        except duckdb.Error as exc:
+            reason = _first_line(exc)
+            if _is_damage(reason):
+                raise PopdqError(f"{path}: not a popdq warehouse, or damaged ({reason}); "
+                                 "left as it was") from exc
+            holder = lock_holder(reason)
+            if holder is None:
+                raise PopdqError(f"{path}: cannot open the warehouse: {reason}") from exc
+            if time.monotonic() >= deadline:
+                raise WarehouseBusy(busy_message(path, describe_holder(path, holder), wait)
+                                    ) from None
+        time.sleep(max(0.0, min(POLL_SECONDS, deadline - time.monotonic())))
+
+
+def lock_holder(reason: str) -> int | None:
+    """The process DuckDB names as holding the file (0 when it names none), or None when
+    the error is not about another process holding it."""
+    if "Could not set lock on file" not in reason:
+        return None
+    named = re.search(r"\(PID (\d+)\)", reason)
+    return int(named[1]) if named else 0
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether a failure (or one that led to it) was a full disk, whoever reported it:
+    DuckDB, polars or the operating system."""
+    return any(getattr(seen, "errno", None) == errno.ENOSPC or _NO_SPACE in str(seen)
+               for seen in _chain(exc))
+
+
+_NO_SPACE = "No space left on device"
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """A failure and those that led to it (raised `from` them, or while handling them)."""
+    chain: list[BaseException] = []
+    seen: BaseException | None = exc
+    while seen is not None and seen not in chain:
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    return chain
+
+
+def disk_full(folder: Path | None) -> str:
+    """A full disk, in popdq's words: where, and how much is left."""
+    if folder is None:
+        return "no space left on the disk: free some space and try again"
     try:
-        return duckdb.connect(str(path), read_only=read_only, config=CONNECTION_CONFIG)
-    except duckdb.Error as exc:
-        reason = _first_line(exc)
-        if _is_damage(reason):
-            raise PopdqError(f"{path}: not a popdq warehouse, or damaged ({reason}); "
-                             "left as it was") from exc
-        raise PopdqError(f"{path}: cannot open the warehouse: {reason}") from exc
+        stats = os.statvfs(folder)
+        left = f" ({stats.f_bavail * stats.f_frsize / 1024:,.0f} KB free)"
+    except OSError:
+        left = ""
+    return f"no space left on the disk holding {folder}{left}: free some space and try again"
+
+
+def failure_reason(exc: BaseException, where: Path | None = None) -> str:
+    """Why a write failed, in one line: a full disk in popdq's words (DuckDB's would be
+    "Current transaction is aborted", or name its log file), anything else as said.
+    `where`: the folder being written to, if the failure does not name it."""
+    if not is_disk_full(exc):
+        return _first_line(exc)
+    said = next((str(seen) for seen in _chain(exc) if _NO_SPACE in str(seen)), "")
+    written = re.search(r'"([^"]+)"', said)  # DuckDB names the file it could not write
+    return disk_full(Path(written[1]).parent if written else where)
 
 
 def _is_damage(reason: str) -> bool:
@@ -170,6 +255,21 @@ def _is_damage(reason: str) -> bool:
     return any(sign in reason for sign in (
         "Corrupt database file", "Could not read enough bytes", "not a valid DuckDB database",
         "Serialization Error"))
+
+
+@contextmanager
+def hold_warehouse(path: Path, what: str, **note: object) -> Iterator[Hold]:
+    """Hold the warehouse for a run or a load (`warehouse.lock`): wait, for a bounded
+    time, while another run or load holds it; `what` and `note` tell waiters who holds it.
+    A file that is not a warehouse, or a read-only one, is refused first: no lock file is
+    made beside it."""
+    path = Path(path)
+    if check_warehouse_file(path):
+        check_writable(path)
+    with owner_only_files:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    with hold(path, what, note=note) as held:  # the lock file is made owner-only (0600)
+        yield held
 
 
 @contextmanager
@@ -183,7 +283,8 @@ def open_warehouse(
     connection is closed, not only while connecting: DuckDB creates the write-ahead log
     (`<warehouse>.wal`, personal data) at the first write, and that must be owner-only too.
     A new file is owner-only from its creation; an existing one keeps the mode its owner
-    gave it.
+    gave it. Another process holding the file is waited for (`connect`); a full disk
+    while the connection is open is one line, and what was being written is rolled back.
     """
     path = Path(path)
     exists = check_warehouse_file(path)
@@ -208,9 +309,22 @@ def open_warehouse(
             if _is_damage(_first_line(exc)):  # a bad block found only when it is read
                 raise PopdqError(f"{path}: not a popdq warehouse, or damaged "
                                  f"({_first_line(exc)})") from exc
+            if is_disk_full(exc):
+                raise PopdqError(f"{path}: {disk_full(path.parent)}") from exc
             raise
         finally:
-            con.close()
+            _close(con, path)
+
+
+def _close(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Close, which folds the write-ahead log into the file: on a full disk that fails, and
+    the log stays to be replayed at the next open (nothing is lost)."""
+    try:
+        con.close()
+    except duckdb.Error as exc:
+        if is_disk_full(exc):
+            raise PopdqError(f"{path}: {disk_full(path.parent)}") from exc
+        raise
 
 
 def _needs_upgrade(con: duckdb.DuckDBPyConnection, path: Path, migrations: Path | None) -> bool:
@@ -248,13 +362,19 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     _IN_TRANSACTION.add(id(con))
     try:
         yield
+        con.commit()  # a commit that fails (a full disk) is rolled back like any failure
     except BaseException:
-        con.rollback()
+        _roll_back(con)
         raise
-    else:
-        con.commit()
     finally:
         _IN_TRANSACTION.discard(id(con))
+
+
+def _roll_back(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back a failed transaction; one DuckDB has already ended (a failed commit) has
+    nothing left to roll back, and the first failure is the one to report."""
+    with suppress(duckdb.Error):
+        con.rollback()
 
 
 @contextmanager
@@ -266,7 +386,8 @@ def registered(con: duckdb.DuckDBPyConnection, **frames: pl.DataFrame) -> Iterat
         yield
     finally:
         for name in frames:
-            con.unregister(name)
+            with suppress(duckdb.Error):  # an aborted transaction: what aborted it counts
+                con.unregister(name)
 
 
 def _first_line(exc: BaseException) -> str:

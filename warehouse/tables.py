@@ -43,7 +43,7 @@ RUNS: Schema = {
     "run_id": _BIGINT, "as_of": pl.Date(), "locality": _TEXT, "source": _TEXT,
     "dataset_versions": _TEXT, "status": _TEXT, "started_at": pl.Datetime("us"),
     "finished_at": pl.Datetime("us"), "timings": _TEXT, "message": _TEXT, "mode": _TEXT,
-    "model_run_id": _BIGINT, "counts": _TEXT, "resources": _TEXT,
+    "model_run_id": _BIGINT, "counts": _TEXT, "resources": _TEXT, "step": _TEXT,
 }
 _VALIDATED = {"dataset_sha256": _TEXT, "code_version": _TEXT}
 """Which dataset version and code a validation outcome is of (reused while both hold)."""

@@ -14,11 +14,12 @@ POPDQ = Path(sys.executable).with_name("popdq")
 COUNTS = re.compile(r"^(\w+): ([\d,]+) rows read = ([\d,]+) loaded \+ ([\d,]+) quarantined")
 
 
-def popdq(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the CLI in a subprocess with the test-wide state directory."""
+def popdq(*args: str | Path, cwd: Path | None = None,
+          env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the CLI in a subprocess with the test-wide state directory (and `env` added)."""
     return subprocess.run(
         [str(POPDQ), *map(str, args)], capture_output=True, text=True, cwd=cwd,
-        env={**os.environ}, timeout=600, check=False,
+        env={**os.environ, **(env or {})}, timeout=600, check=False,
     )
 
 

@@ -220,12 +220,14 @@ def run_reads(db: Path, tmp: Path) -> None:
 
 def test_read_commands_open_the_warehouse_read_only(warehouse: Path, tmp_path: Path) -> None:
     """A reader holding the file shares it with readers only: popdq's read commands work
-    beside it, a command that writes cannot (DuckDB's own file locks say which is which)."""
+    beside it, a command that writes cannot (DuckDB's own file locks say which is which):
+    it waits for the reader (POPDQ_BUSY_WAIT seconds), then says who holds the file."""
     reader = duckdb.connect(str(warehouse), read_only=True)
     try:
         run_reads(warehouse, tmp_path)
-        assigned = popdq("queue", "assign", "1", "--to", "x", "--warehouse", warehouse)
-        assert "cannot open the warehouse" in one_line_error(assigned, 1)
+        assigned = popdq("queue", "assign", "1", "--to", "x", "--warehouse", warehouse,
+                         env={"POPDQ_BUSY_WAIT": "1"})
+        assert "the warehouse is busy: another program" in one_line_error(assigned, 75)
     finally:
         reader.close()
 
