@@ -30,6 +30,7 @@ from matching.training import (
     term_frequencies,
     u_from_sample,
 )
+from popdq.errors import PopdqError
 
 U_PAIRS = 1_000_000
 """Random pairs drawn per source to estimate u (the `u_pairs` default): u of a level seen
@@ -100,8 +101,9 @@ def _train_source(profile: Profile, left: pl.DataFrame, right: pl.DataFrame | No
         right = right[sorted(rows.tolist())]
     pairs, _ = candidate_pairs(left, right, [r for r in profile.blocking if r.stage == 0])
     if pairs.is_empty():
-        raise ValueError(f"source {source!r}: no record shares a blocking key with the left "
-                         "frame, so there is nothing to estimate m from")
+        raise PopdqError(f"cannot estimate a model for {source}: none of its records shares a "
+                         f"blocking key with the {left.height:,} registry rows (is the registry "
+                         "loaded whole?)")
     levels = compare_pairs(profile.comparisons, left, left if right is None else right, pairs)
     em = estimate_m(levels, profile.comparisons, sample)
     possible = (left.height * (left.height - 1) / 2 if right is None

@@ -255,3 +255,12 @@ def test_a_model_from_another_version_is_refused(linked: Linked) -> None:
     stale = replace(linked.model, sources=(changed, *linked.model.sources[1:]))
     with pytest.raises(ValueError, match="differ from this version"):
         check_model(stale)
+
+
+def test_a_registry_that_shares_no_key_with_a_source_is_refused_in_one_line(
+    linked: Linked,
+) -> None:
+    """A loaded but unusable registry (one row, say) is a clear refusal, not a crash."""
+    one_person = linked.registry.head(1)
+    with pytest.raises(PopdqError, match=r"cannot estimate a model for tax: .* 1 registry rows"):
+        train(one_person, {"tax": linked.sources["tax"].tail(5)}, seed=0, u_pairs=1000)
