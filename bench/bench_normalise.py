@@ -27,9 +27,11 @@ import polars as pl
 
 from matching.dates import normalise_dates
 from matching.identifiers import normalise_identifiers
-from matching.localities import load_divisions, normalise_localities
+from matching.localities import normalise_localities
 from matching.names import normalise_names
 from matching.sex import normalise_sex
+from popdq.divisions import load_divisions
+from synth.tables import DATA_DIR, read_rows
 
 # Shares from domain.md §1 (the rest spread over the other names listed here).
 FAMILY = {"Nguyễn": 38, "Trần": 11, "Lê": 9.5, "Phạm": 7.1, "Hoàng": 2.6, "Huỳnh": 2.5,
@@ -45,14 +47,10 @@ GIVEN = ["An", "Anh", "Bình", "Cường", "Dũng", "Giang", "Hà", "Hải", "H�
          "Huệ", "Nghĩa", "Đạt", "Hiếu", "Hạnh", "Nhung", "Oanh", "Vy", "Khỏe", "Lượng", "Trãi"]
 TELEX_TONES = {"\u0301": "s", "\u0300": "f", "\u0309": "r", "\u0303": "x", "\u0323": "j"}
 VNI_TONES = {"\u0301": "1", "\u0300": "2", "\u0309": "3", "\u0303": "4", "\u0323": "5"}
-# Real name syllables for the repeating-names case (the list of tests/unit/matching/test_names.py).
-SYLLABLES = " ".join((
-    "Nguyễn Trần Lê Phạm Hoàng Huỳnh Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý Văn Thị Ngọc "
-    "Thanh Minh Hữu Đức Quốc Xuân Thu Kim An Anh Bình Cường Dũng Giang Hà Hải Hòa Hùng Hương "
-    "Khánh Lan Linh Long Mai Nam Nga Ngân Phúc Phương Quân Quý Quỳnh Sơn Tâm Thảo Thủy Thúy "
-    "Trang Trung Tuấn Việt Yến Thuyền Khoa Hoàn Loan Thắng Tùng Khỏe Lượng Trường Tường Nghĩa "
-    "Uyên Huệ Khuê Toàn Trãi Hoa",
-)).split()
+# Real name syllables for the repeating-names case: the synthetic world's own name tables.
+SYLLABLES = sorted({part for table, column in (("family_names.csv", "name"),
+                                              ("given_names.csv", "name"))
+                    for row in read_rows(DATA_DIR / table) for part in row[column].split()})
 REPEATING_DISTINCT = 2000
 
 

@@ -11,6 +11,8 @@ import pytest
 
 from tests.integration.conftest import popdq
 
+pytestmark = pytest.mark.usefixtures("shared_prefect")
+
 PERSONS = 100_000
 FILES = ("registry", "social_insurance", "tax", "health_insurance")
 

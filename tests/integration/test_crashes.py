@@ -14,11 +14,8 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,9 +24,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from flows.environment import die_with_this_process
 from popdq import commands
-from tests.integration.conftest import POPDQ, popdq
+from tests.integration.conftest import POPDQ, Server, popdq, query
 from warehouse.lock import lock_path, read_note
 
 FILES = ("registry", "social_insurance", "tax", "health_insurance")
@@ -152,14 +148,6 @@ def one_line(result: tuple[int, str, str] | subprocess.CompletedProcess[str]) ->
 # ---------------------------------------------------------------- the warehouse
 
 
-def query(db: Path, sql: str) -> list[tuple[object, ...]]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
 @dataclass(frozen=True)
 class Run:
     status: str
@@ -214,52 +202,6 @@ def load_ok(db: Path, kind: str, file: Path, env: dict[str, str] | None = None) 
 
 
 # ---------------------------------------------------------------- fixtures
-
-
-@dataclass(frozen=True)
-class Server:
-    process: subprocess.Popen[bytes]
-    url: str
-
-    def env(self) -> dict[str, str]:
-        """PREFECT_API_URL for popdq, once the server answers."""
-        wait_until(self.healthy, "the Prefect server")
-        return {"PREFECT_API_URL": self.url}
-
-    def healthy(self) -> bool:
-        assert self.process.poll() is None, "the Prefect server stopped while starting"
-        try:
-            with urllib.request.urlopen(f"{self.url}/health", timeout=2) as response:
-                return bool(response.status == 200)
-        except OSError:
-            return False
-
-
-@pytest.fixture(scope="module")
-def prefect_server() -> Iterator[Server]:
-    """A Prefect server for this module's runs, as an operator may run one
-    (PREFECT_API_URL): each run then starts in seconds, not with its own server. It starts
-    while the first loads run, and sets up the test-wide Prefect database that a run's own
-    temporary server uses too."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("prefect")), "server", "start", "--host",
-         "127.0.0.1", "--port", str(port), "--no-services"],
-        env={**os.environ, "PREFECT_UI_ENABLED": "false"},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        preexec_fn=die_with_this_process())
-    try:
-        yield Server(process, f"http://127.0.0.1:{port}/api")
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-@pytest.fixture(scope="module")
-def prefect_api(prefect_server: Server) -> dict[str, str]:
-    return prefect_server.env()
 
 
 def changed(source: Path, out: Path) -> Path:

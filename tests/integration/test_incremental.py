@@ -6,12 +6,13 @@ import json
 import shutil
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from tests.integration.conftest import popdq
+from tests.integration.conftest import load_world, popdq, query
+
+pytestmark = pytest.mark.usefixtures("shared_prefect")
 
 FILES = ("registry", "social_insurance", "tax", "health_insurance")
 EXPORTS = ("matches", "discrepancies", "queue")
@@ -35,14 +36,6 @@ def exports(db: Path, out: Path) -> dict[str, bytes]:
 def unseen(queue: bytes) -> pl.DataFrame:
     """The queue export without the column that says which run last saw each item."""
     return pl.read_csv(queue, infer_schema=False).drop("last_seen_run")
-
-
-def query(db: Path, sql: str) -> list[tuple[object, ...]]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def last_run(db: Path) -> dict[str, object]:
@@ -76,9 +69,7 @@ def edit(path: Path, out: Path, change: dict[str, dict[str, str]], drop: set[str
 
 @pytest.fixture(scope="module")
 def warehouse(world: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("incremental") / "w.duckdb"
-    for name in FILES:
-        assert popdq("load", name, world / f"{name}.csv", "--warehouse", db).returncode == 0
+    db = load_world(world, tmp_path_factory.mktemp("incremental") / "w.duckdb")
     run(db)
     return db
 

@@ -4,10 +4,11 @@ import csv
 from pathlib import Path
 from typing import cast
 
-import duckdb
 import pytest
 
-from tests.integration.conftest import browse, popdq
+from tests.integration.conftest import browse, load_world, popdq, query
+
+pytestmark = pytest.mark.usefixtures("shared_prefect")
 
 FILES = ("registry", "social_insurance", "tax", "health_insurance")
 
@@ -17,14 +18,6 @@ def run(db: Path, *args: str) -> str:
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     return result.stdout
-
-
-def query(db: Path, sql: str) -> list[tuple[object, ...]]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def rewrite(path: Path, out: Path, change: dict[str, dict[str, str]], drop: set[str]) -> Path:
@@ -42,9 +35,7 @@ def rewrite(path: Path, out: Path, change: dict[str, dict[str, str]], drop: set[
 
 @pytest.fixture(scope="module")
 def warehouse(world: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("nightly") / "w.duckdb"
-    for name in FILES:
-        assert popdq("load", name, world / f"{name}.csv", "--warehouse", db).returncode == 0
+    db = load_world(world, tmp_path_factory.mktemp("nightly") / "w.duckdb")
     assert "queue: " in run(db)
     return db
 
