@@ -5,7 +5,10 @@ once, when first imported), so no test touches ~/.prefect or the network.
 """
 
 import os
+import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 _STATE = Path(tempfile.mkdtemp(prefix="popdq-tests-"))
@@ -17,3 +20,20 @@ os.environ.pop("POPDQ_WAREHOUSE", None)
 from flows.environment import configure_prefect  # noqa: E402 (after the state directory is set)
 
 configure_prefect()
+
+
+@contextmanager
+def small_tmpfs(mount: Path, size: str) -> Iterator[Path]:
+    """A tmpfs of `size` mounted at `mount` for the block (a full disk on demand); the test
+    is skipped with the reason where mounting is not allowed."""
+    import pytest
+
+    mount.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs",
+                           str(mount)], capture_output=True, text=True, check=False)
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {made.stderr.strip() or made.returncode}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)

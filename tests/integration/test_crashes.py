@@ -25,6 +25,7 @@ import polars as pl
 import pytest
 
 from popdq import commands
+from tests.conftest import small_tmpfs
 from tests.integration.conftest import POPDQ, Server, popdq, query
 from warehouse.lock import lock_path, read_note
 
@@ -332,16 +333,8 @@ def test_a_run_killed_while_linking_or_publishing_leaves_the_last_results(
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 64 MB tmpfs, unmounted afterwards (mounting needs root)."""
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m,mode=0700", "tmpfs",
-                           str(mount)], capture_output=True, text=True, check=False)
-    if made.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {made.stderr.strip() or made.returncode}")
-    try:
+    with small_tmpfs(tmp_path / "disk", "64m") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 def fill(disk: Path, leave: int) -> Path:

@@ -2,7 +2,6 @@
 written. The disk is a real, small tmpfs (mounting one needs root: skipped otherwise)."""
 
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,21 +9,14 @@ import duckdb
 import pytest
 
 from popdq.errors import PopdqError
+from tests.conftest import small_tmpfs
 from warehouse.db import disk_full, failure_reason, is_disk_full, open_warehouse, transaction
 
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount)],
-                          capture_output=True, text=True, check=False)
-    if made.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {made.stderr.strip() or made.returncode}")
-    try:
+    with small_tmpfs(tmp_path / "disk", "16m") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 def test_a_write_that_fills_the_disk_is_rolled_back_and_said_in_one_line(
