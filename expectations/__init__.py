@@ -6,6 +6,12 @@ discrepancy kind and field it raises (contract §3).
 """
 
 from expectations.suites import build_suite, checks_for
-from expectations.validate import Validation, build_data_docs, validate_dataset
+from expectations.validate import (
+    Validation,
+    build_data_docs,
+    combine_validations,
+    validate_dataset,
+)
 
-__all__ = ["Validation", "build_data_docs", "build_suite", "checks_for", "validate_dataset"]
+__all__ = ["Validation", "build_data_docs", "build_suite", "checks_for", "combine_validations",
+           "validate_dataset"]

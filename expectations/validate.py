@@ -8,6 +8,7 @@ Arrow with only the columns the suite reads.
 import logging
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -93,8 +94,22 @@ def validate_dataset(kind: str, rows: pl.DataFrame) -> Validation:
     return Validation(
         kind,
         pl.DataFrame(results, schema=RESULT_SCHEMA).sort("field", "expectation", "column_name"),
-        pl.DataFrame(failures, schema=FAILURE_SCHEMA).sort("record_key", "kind", "field"),
+        pl.DataFrame(failures, schema=FAILURE_SCHEMA).sort(list(FAILURE_SCHEMA)),
     )
+
+
+def combine_validations(kind: str, parts: Sequence[Validation]) -> Validation:
+    """One dataset validated in partitions of its key's hash, as one validation of every row:
+    counts add up, and an expectation holds when it holds in every partition (rows that
+    share a key share a partition, so uniqueness is still judged whole)."""
+    if len(parts) == 1:
+        return parts[0]
+    results = (pl.concat([part.results for part in parts])
+               .group_by("expectation", "column_name", "field", "kind", maintain_order=True)
+               .agg(pl.col("success").all(), pl.col("element_count", "unexpected_count").sum())
+               .select(list(RESULT_SCHEMA)).sort("field", "expectation", "column_name"))
+    failures = pl.concat([part.failures for part in parts]).sort(list(FAILURE_SCHEMA))
+    return Validation(kind, results, failures)
 
 
 def build_data_docs(frames: dict[str, pl.DataFrame], out_dir: Path) -> Path:

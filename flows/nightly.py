@@ -23,10 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
+from duckdb import DuckDBPyConnection
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.clock import Clock
+from flows.partitioning import partition_rows
 from matching.changes import (
     ROW_HASH,
     duplicate_neighbours,
@@ -38,7 +40,6 @@ from matching.changes import (
 from matching.discrepancies import find_discrepancies as find_findings
 from matching.linker import (
     LinkModel,
-    Links,
     check_model,
     index_registry,
     link,
@@ -46,17 +47,25 @@ from matching.linker import (
     prepare_source,
     train,
 )
+from matching.partitions import by_person, by_province, count_partitions
 from matching.profiles import vietnamese_profile
 from popdq.contract import DATASETS, SOURCE_KINDS
 from popdq.errors import PopdqError
 from popdq.localities import Locality, parse_locality
 from report import report_path
 from report import write_report as render_report
-from warehouse.cache import code_version, keep_prepared, read_prepared
-from warehouse.datasets import existing_keys, read_dataset
+from warehouse.cache import code_version, keep_prepared, prune_prepared, read_prepared
+from warehouse.datasets import existing_keys, read_dataset, read_partition, read_slices
 from warehouse.db import failure_reason, hold_warehouse, open_warehouse, transaction
 from warehouse.findings import replace_findings
-from warehouse.linkage import latest_model, read_link_state, replace_links, save_model
+from warehouse.linkage import (
+    latest_model,
+    linked_registries,
+    read_link_state,
+    replace_links,
+    save_model,
+    spool_explanations,
+)
 from warehouse.lock import Hold
 from warehouse.queue import SyncSummary, sync_queue
 from warehouse.runs import Version, current_versions, finish_run, mark_step, note_step, start_run
@@ -148,9 +157,15 @@ def validate(warehouse: Path, run_id: int, kinds: list[str], full: bool) -> list
             if not full and is_validated(con, dataset=kind, sha256=version.sha256,
                                          code_version=code_version()):
                 continue
-            from expectations import validate_dataset  # Great Expectations is slow to import
+            from expectations import (  # Great Expectations is slow to import
+                combine_validations,
+                validate_dataset,
+            )
 
-            outcome = validate_dataset(kind, read_dataset(con, kind))
+            parts = count_partitions(version.rows, partition_rows("validate"))
+            outcome = combine_validations(kind, [
+                validate_dataset(kind, read_partition(con, kind, part, parts))
+                for part in range(parts)])
             save_validation(con, run_id=run_id, dataset=kind, load_id=version.load_id,
                             sha256=version.sha256, code_version=code_version(),
                             results=outcome.results, failures=outcome.failures)
@@ -177,10 +192,12 @@ def _prepared(warehouse: Path, kind: str, version: Version, full: bool,
     kept = None if full else read_prepared(warehouse, kind, version.sha256, where)
     if kept is not None:
         return kept
+    parts = []
     with open_warehouse(warehouse) as con:
-        rows = read_dataset(con, kind).select(DATASETS[kind].columns)
-    prepared = (prepare_registry(rows) if kind == "registry" else prepare_source(kind, rows))
-    prepared = prepared.with_columns(row_hashes(rows, DATASETS[kind].columns))
+        for rows in read_slices(con, kind, partition_rows("prepare")):
+            part = prepare_registry(rows) if kind == "registry" else prepare_source(kind, rows)
+            parts.append(part.with_columns(row_hashes(rows, DATASETS[kind].columns)))
+    prepared = pl.concat(parts)
     keep_prepared(warehouse, kind, version.sha256, prepared)
     return prepared if where is None else prepared.filter(where)
 
@@ -247,16 +264,37 @@ def plan_work(warehouse: Path, prepared: Prepared, model: Model, *,
     return plans
 
 
+@dataclass(frozen=True)
+class Linked:
+    """One source's new links: decisions in memory, explanations spooled to disk."""
+
+    matches: pl.DataFrame
+    explanations: tuple[Path, ...]
+
+
 @step
-def link_records(model: Model, prepared: Prepared, work: dict[str, Work]) -> dict[str, Links]:
-    """Link the records each source's work names, with the model."""
+def link_records(warehouse: Path, run_id: int, model: Model, prepared: Prepared,
+                 work: dict[str, Work]) -> dict[str, Linked]:
+    """Link the records each source's work names, with the model, partition by partition
+    (`matching.partitions`) within the memory limit."""
     linkage = LinkModel.from_json(model.json)
     due = {kind: records.filter(pl.col("record_id").is_in(work[kind].relink.implode()))
            for kind, records in prepared.records.items()}
     index = (index_registry(linkage, prepared.registry)  # the registry's keys, once
              if any(not frame.is_empty() for frame in due.values()) else None)
-    return {kind: link(linkage, prepared.registry, frame, source=kind, index=index)
-            for kind, frame in due.items()}
+    held = [prepared.registry, *prepared.records.values(), *(
+        keys.keys for keys in (index or {}).values())]
+    linked = {}
+    for kind, frame in due.items():
+        parts = count_partitions(frame.height, partition_rows("link", *held))
+        matches, spooled = [], []
+        for number, part in enumerate(by_province(frame, parts)):
+            links = link(linkage, prepared.registry, part, source=kind, index=index)
+            matches.append(links.matches)
+            spooled.append(spool_explanations(warehouse, run_id, kind, number,
+                                              links.explanations))
+        linked[kind] = Linked(pl.concat(matches).sort("record_id"), tuple(spooled))
+    return linked
 
 
 @dataclass(frozen=True)
@@ -269,13 +307,14 @@ class Found:
 
 @step
 def find_discrepancies(warehouse: Path, prepared: Prepared, work: dict[str, Work],
-                       links: dict[str, Links], as_of: dt.date) -> dict[str, Found]:
+                       links: dict[str, Linked], as_of: dt.date) -> dict[str, Found]:
     """Findings of every record whose findings can have changed: those linked again or gone,
     the records linked to the same persons, and records whose activity is a date."""
     found = {}
+    held = [prepared.registry, *prepared.records.values()]
     with open_warehouse(warehouse) as con:
-        status = read_dataset(con, "registry", keys=None).select("person_id", "status")
-        deceased = status.filter(pl.col("status") == "deceased").get_column("person_id")
+        deceased = read_dataset(con, "registry", columns=["person_id", "status"]).filter(
+            pl.col("status") == "deceased").get_column("person_id")
         for kind, records in prepared.records.items():
             plan, version = work[kind], prepared.versions[kind]
             now = links_after(plan.before, links[kind].matches, plan.replaced)
@@ -284,43 +323,69 @@ def find_discrepancies(warehouse: Path, prepared: Prepared, work: dict[str, Work
                 touched.append(linked_to(now, deceased))
             redo = duplicate_neighbours(plan.before, now, pl.concat(touched).unique())
             redo = redo.filter(redo.is_in(records.get_column("record_id").implode()))
-            matches = now.filter(pl.col("record_id").is_in(redo.implode()))
-            persons = matches.get_column("person_id").drop_nulls().unique()
             failures = validation_failures(con, kind, version.sha256, code_version())
-            found[kind] = Found(find_findings(
-                kind, rows=read_dataset(con, kind, keys=redo).select(DATASETS[kind].columns),
-                records=records.filter(pl.col("record_id").is_in(redo.implode())),
-                registry_rows=read_dataset(con, "registry", keys=persons).select(
-                    DATASETS["registry"].columns),
-                registry=prepared.registry, matches=matches,
-                failures=failures, as_of=as_of), pl.concat([redo, plan.removed]))
+            parts = count_partitions(redo.len(), partition_rows("discrepancies", *held))
+            scope = now.filter(pl.col("record_id").is_in(redo.implode()))
+            findings = [_find(con, kind, records, prepared.registry, scope.filter(
+                pl.col("record_id").is_in(part.implode())), failures, as_of)
+                for part in by_person(scope, parts)]
+            found[kind] = Found(pl.concat(findings).sort("record_id", "kind", "field"),
+                                pl.concat([redo, plan.removed]))
     return found
+
+
+def _find(con: DuckDBPyConnection, kind: str, records: pl.DataFrame, registry: pl.DataFrame,
+          matches: pl.DataFrame, failures: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
+    """The findings of the records of `matches` (with every record linked to the same
+    persons), reading their rows and their persons' rows only."""
+    ids = matches.get_column("record_id")
+    persons = matches.get_column("person_id").drop_nulls().unique()
+    return find_findings(
+        kind, rows=read_dataset(con, kind, keys=ids, columns=DATASETS[kind].columns),
+        records=records.filter(pl.col("record_id").is_in(ids.implode())),
+        registry_rows=read_dataset(con, "registry", keys=persons,
+                                   columns=DATASETS["registry"].columns),
+        registry=registry.filter(pl.col("person_id").is_in(persons.implode())),
+        matches=matches, failures=failures, as_of=as_of)
 
 
 @step
 def publish(warehouse: Path, run_id: int, model: Model, prepared: Prepared,
-            work: dict[str, Work], links: dict[str, Links], found: dict[str, Found],
+            work: dict[str, Work], links: dict[str, Linked], found: dict[str, Found],
             locality: Locality | None) -> SyncSummary:
     """Model, links, findings and queue of this run, all or nothing (and the run record
-    says it published, in the same transaction)."""
+    says it published, in the same transaction); then the kept prepared files no run needs
+    any more are removed."""
+    with open_warehouse(warehouse) as con:
+        with transaction(con):
+            summary = _publish(con, run_id, model, prepared, work, links, found, locality)
+        registries = linked_registries(con)
+    keep = {(kind, version.sha256) for kind, version in prepared.versions.items()}
+    prune_prepared(warehouse, keep | {("registry", sha) for sha in registries})
+    return summary
+
+
+def _publish(con: DuckDBPyConnection, run_id: int, model: Model, prepared: Prepared,
+             work: dict[str, Work], links: dict[str, Linked], found: dict[str, Found],
+             locality: Locality | None) -> SyncSummary:
+    """publish's writes, inside its transaction."""
     model_run_id = model.run_id if model.run_id is not None else run_id
     registry_sha = prepared.versions["registry"].sha256
-    with open_warehouse(warehouse) as con, transaction(con):
-        note_step(con, run_id)  # `published`, if this commits
-        if model.run_id is None:
-            save_model(con, run_id, model.json)
-        for kind, linked in links.items():
-            plan = work[kind]
-            stamp = prepared.records[kind].select("record_id", "province", "commune", ROW_HASH)
-            replace_links(con, run_id=run_id, source=kind,
-                          records=plan.replaced,
-                          matches=linked.matches.join(stamp, on="record_id", how="left")
-                          .with_columns(pl.lit(registry_sha).alias("registry_sha256"),
-                                        pl.lit(model_run_id).alias("model_run_id")),
-                          explanations=linked.explanations)
-            replace_findings(con, run_id=run_id, source=kind, findings=found[kind].findings,
-                             records=found[kind].records)
-        return sync_queue(con, run_id=run_id, sources=list(links), locality=locality)
+    note_step(con, run_id)  # `published`, if this commits
+    if model.run_id is None:
+        save_model(con, run_id, model.json)
+    for kind, linked in links.items():
+        plan = work[kind]
+        stamp = prepared.records[kind].select("record_id", "province", "commune", ROW_HASH)
+        replace_links(con, run_id=run_id, source=kind,
+                      records=plan.replaced,
+                      matches=linked.matches.join(stamp, on="record_id", how="left")
+                      .with_columns(pl.lit(registry_sha).alias("registry_sha256"),
+                                    pl.lit(model_run_id).alias("model_run_id")),
+                      explanations=linked.explanations)
+        replace_findings(con, run_id=run_id, source=kind, findings=found[kind].findings,
+                         records=found[kind].records)
+    return sync_queue(con, run_id=run_id, sources=list(links), locality=locality)
 
 
 @step
@@ -381,7 +446,8 @@ def run_steps(warehouse: Path, held: Hold, as_of: dt.date, place: Locality | Non
         model_run_id = model.run_id if model.run_id is not None else run_id
         work = clock.time("plan", lambda: plan_work(
             warehouse, prepared, model, locality=place, everything=full or partial))
-        links = clock.time("match", lambda: link_records(model, prepared, work))
+        links = clock.time("match", lambda: link_records(warehouse, run_id, model, prepared,
+                                                         work))
         found = clock.time("discrepancies", lambda: find_discrepancies(
             warehouse, prepared, work, links, as_of))
         summary = clock.time("publish", lambda: publish(

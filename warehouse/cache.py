@@ -11,6 +11,7 @@ them too.
 
 import hashlib
 import os
+import shutil
 from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -19,7 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from popdq.errors import PopdqError
-from warehouse.db import disk_full, is_disk_full
+from warehouse.db import disk_full, is_disk_full, owner_only_files
 
 _CODE = ("matching", "popdq")
 """Packages whose code or data decide what a prepared frame or a validation holds."""
@@ -74,10 +75,16 @@ def read_prepared(warehouse: Path, dataset: str, sha256: str,
 def keep_prepared(warehouse: Path, dataset: str, sha256: str, frame: pl.DataFrame) -> Path:
     """Keep a prepared frame (written to a temporary name first: never half a file). A
     write that fails leaves nothing behind: on a full disk, the run can still record why."""
-    path = prepared_path(warehouse, dataset, sha256)
+    return write_frame(frame, prepared_path(warehouse, dataset, sha256))
+
+
+def write_frame(frame: pl.DataFrame, path: Path) -> Path:
+    """Write a Parquet file, owner-only, under a temporary name first (never half a file); a
+    write that fails leaves nothing behind, and a full disk is said in one line."""
     partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        frame.write_parquet(partial)
+        with owner_only_files:
+            frame.write_parquet(partial)
     except Exception as exc:
         partial.unlink(missing_ok=True)
         if is_disk_full(exc):
@@ -85,3 +92,47 @@ def keep_prepared(warehouse: Path, dataset: str, sha256: str, frame: pl.DataFram
         raise
     os.replace(partial, path)
     return path
+
+
+def spool_dir(warehouse: Path, run_id: int) -> Path:
+    """`<warehouse>.work/run-<id>/`: a run's results that wait for its publish step on disk
+    rather than in memory."""
+    folder = work_dir(warehouse) / f"run-{run_id:05d}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder
+
+
+def prune_prepared(warehouse: Path, keep: set[tuple[str, str]]) -> list[Path]:
+    """Remove the kept files no run can read again: those of another popdq version, of a
+    dataset version not in `keep` (dataset, sha256), the partial files of a process that is
+    gone, and what runs spooled (call it when no run is under way). Returns what it
+    removed."""
+    removed = []
+    for path in sorted(work_dir(warehouse).iterdir()):
+        if path.is_dir() and path.name.startswith("run-"):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+            continue
+        if path.name.startswith(".") and path.name.endswith(".tmp"):
+            pid = path.name.rsplit(".", 2)[-2]
+            stale = not (pid.isdigit() and _alive(int(pid)))
+        elif path.suffix == ".parquet" and path.name.count("-") >= 2:
+            dataset, sha, version = path.stem.rsplit("-", 2)
+            stale = version != code_version() or not any(
+                kind == dataset and sha256[:32] == sha for kind, sha256 in keep)
+        else:
+            continue
+        if stale:
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,15 +129,53 @@ def dataset_versions(con: duckdb.DuckDBPyConnection) -> dict[str, int | None]:
 
 
 def read_dataset(con: duckdb.DuckDBPyConnection, kind: str, *,
-                 keys: pl.Series | None = None) -> pl.DataFrame:
-    """The current version of a dataset as a polars frame: every row, or the rows of `keys`
-    (read by a join inside DuckDB, so a few rows of a large dataset cost a few rows)."""
+                 keys: pl.Series | None = None, columns: Sequence[str] | None = None
+                 ) -> pl.DataFrame:
+    """The current version of a dataset as a polars frame, in line order: every row, or the
+    rows of `keys` (read by a join inside DuckDB, so a few rows of a large dataset cost a
+    few rows); every stored column, or the contract `columns` named."""
     ds = dataset(kind)
+    wanted = _columns(ds, columns)
     if keys is None:
-        return con.sql(f"SELECT * FROM {ds.table} ORDER BY line_number").pl()
+        return con.sql(f"SELECT {wanted} FROM {ds.table} ORDER BY line_number").pl()
     with registered(con, wanted_keys=pl.DataFrame({"key": keys.cast(pl.String)})):
-        return con.sql(f"SELECT * FROM {ds.table} WHERE {ds.key} IN"
+        return con.sql(f"SELECT {wanted} FROM {ds.table} WHERE {ds.key} IN"
                        " (SELECT key FROM wanted_keys) ORDER BY line_number").pl()
+
+
+def read_slices(con: duckdb.DuckDBPyConnection, kind: str, rows: int) -> Iterator[pl.DataFrame]:
+    """The contract columns of a dataset's current version, `rows` at a time in line order:
+    a large dataset is worked through without holding all of it."""
+    ds = dataset(kind)
+    after = 0
+    while True:
+        part = con.sql(f"SELECT {_columns(ds, ds.columns)}, line_number FROM {ds.table}"
+                       " WHERE line_number > ? ORDER BY line_number LIMIT ?",
+                       params=[after, rows]).pl()
+        if part.is_empty():
+            return
+        after = int(part.get_column("line_number").max())
+        yield part.drop("line_number")
+
+
+def read_partition(con: duckdb.DuckDBPyConnection, kind: str, part: int, parts: int
+                   ) -> pl.DataFrame:
+    """One of `parts` partitions of a dataset's current version by the hash of its key (rows
+    with one key fall in one partition), contract columns in line order."""
+    ds = dataset(kind)
+    return con.sql(f"SELECT {_columns(ds, ds.columns)} FROM {ds.table}"
+                   f" WHERE hash({ds.key}) % ? = ? ORDER BY line_number",
+                   params=[parts, part]).pl()
+
+
+def _columns(ds: Dataset, columns: Sequence[str] | None) -> str:
+    """A select list of contract columns (checked against the contract), or `*`."""
+    if columns is None:
+        return "*"
+    unknown = [c for c in columns if c not in ds.columns]
+    if unknown:
+        raise ValueError(f"{ds.kind} has no column {unknown[0]!r}")
+    return ", ".join(columns)
 
 
 def load_file(

@@ -21,6 +21,7 @@ import duckdb
 import polars as pl
 
 from popdq.errors import PopdqError
+from popdq.settings import memory_limit
 from warehouse.lock import (
     HOLDER_WAIT,
     OTHERS_WAIT,
@@ -47,6 +48,9 @@ CONNECTION_CONFIG: dict[str, str | bool | int | float | list[str]] = {
 }
 """Every connection popdq opens: no extension is fetched from the network or loaded behind
 its back (a query that needs one fails instead)."""
+DUCKDB_MEMORY_SHARE = 0.4
+"""DuckDB's part of POPDQ_MEMORY_LIMIT: the rest is for the polars frames a run holds while
+it writes (DuckDB spills to `<warehouse>.tmp/` beyond it)."""
 
 
 def read_migrations(folder: Path | None = None) -> list[tuple[int, str, str]]:
@@ -168,6 +172,13 @@ owner_only_files = _OwnerOnlyUmask()
 database, its write-ahead log, spill files) is owner-only from its creation."""
 
 
+def connection_config(path: Path) -> dict[str, str | bool | int | float | list[str]]:
+    """`CONNECTION_CONFIG`, and DuckDB's share of the memory limit with where it spills."""
+    return {**CONNECTION_CONFIG,
+            "memory_limit": f"{int(memory_limit() * DUCKDB_MEMORY_SHARE) >> 20}MiB",
+            "temp_directory": str(Path(path).with_name(Path(path).name + ".tmp"))}
+
+
 def connect(path: Path, *, read_only: bool = False,
             wait: float | None = None) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with popdq's settings (`CONNECTION_CONFIG`); one-line errors.
@@ -182,7 +193,7 @@ def connect(path: Path, *, read_only: bool = False,
     deadline = time.monotonic() + wait
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only, config=CONNECTION_CONFIG)
+            return duckdb.connect(str(path), read_only=read_only, config=connection_config(path))
         except duckdb.Error as exc:
             reason = _first_line(exc)
             if _is_damage(reason):

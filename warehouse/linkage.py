@@ -1,12 +1,15 @@
 """Storing link models and links; a locality rerun replaces only its own rows."""
 
 import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
 
 import duckdb
 import polars as pl
 
 from popdq.contract import dataset
 from popdq.localities import Locality
+from warehouse.cache import spool_dir, write_frame
 from warehouse.db import registered, transaction
 from warehouse.scope import in_locality
 from warehouse.tables import MATCH_EXPLANATIONS, MATCHES, conform
@@ -35,21 +38,31 @@ def replace_links(
     source: str,
     records: pl.Series,
     matches: pl.DataFrame,
-    explanations: pl.DataFrame,
+    explanations: Sequence[Path],
 ) -> None:
     """Make these the current links of `records` of `source` (a record of `records` without a
-    row in `matches` is gone from the extract: its rows go)."""
+    row in `matches` is gone from the extract: its rows go). The explanations are Parquet
+    files of `spool_explanations`: DuckDB reads them within its memory limit."""
     dataset(source)  # validates the kind
     with registered(con, replaced=pl.DataFrame({"record_id": records.cast(pl.String)}),
-                    incoming_matches=conform(matches.with_columns(run_id=run_id), MATCHES),
-                    incoming_explanations=conform(explanations.with_columns(run_id=run_id),
-                                                  MATCH_EXPLANATIONS)), \
+                    incoming_matches=conform(matches.with_columns(run_id=run_id), MATCHES)), \
             transaction(con):
         for table in ("match_explanations", "matches"):
             con.execute(f"DELETE FROM {table} WHERE source = ?"
                         " AND record_id IN (SELECT record_id FROM replaced)", [source])
         con.execute("INSERT INTO matches BY NAME SELECT * FROM incoming_matches")
-        con.execute("INSERT INTO match_explanations BY NAME SELECT * FROM incoming_explanations")
+        if explanations:
+            con.execute("INSERT INTO match_explanations BY NAME SELECT * FROM read_parquet(?)",
+                        [[str(path) for path in explanations]])
+
+
+def spool_explanations(warehouse: Path, run_id: int, source: str, part: int,
+                       explanations: pl.DataFrame) -> Path:
+    """Keep one partition's explanations on disk until the run publishes them (they are the
+    largest result of a run: ten rows per linked record)."""
+    dataset(source)
+    return write_frame(conform(explanations.with_columns(run_id=run_id), MATCH_EXPLANATIONS),
+                       spool_dir(warehouse, run_id) / f"explanations-{source}-{part:05d}.parquet")
 
 
 def read_link_state(con: duckdb.DuckDBPyConnection, source: str,
@@ -62,6 +75,14 @@ def read_link_state(con: duckdb.DuckDBPyConnection, source: str,
         "SELECT record_id, person_id, score, decision, second_person_id, second_score,"
         " ambiguous, row_hash, registry_sha256, model_run_id FROM matches"
         f" WHERE source = ? AND {where} ORDER BY record_id", params=[source, *params]).pl()
+
+
+def linked_registries(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The sha256 of every registry version a stored link was made with: an incremental run
+    compares each with the current one (`matching.changes.records_to_relink`)."""
+    return {sha for (sha,) in con.execute(
+        "SELECT DISTINCT registry_sha256 FROM matches WHERE registry_sha256 IS NOT NULL"
+    ).fetchall()}
 
 
 def read_matches(con: duckdb.DuckDBPyConnection, source: str | None = None) -> pl.DataFrame:

@@ -23,18 +23,20 @@ PUBLISHED = "published"
 
 @dataclass(frozen=True)
 class Version:
-    """The current version of a dataset: its load and the loaded file's sha256."""
+    """The current version of a dataset: its load, the loaded file's sha256, its rows."""
 
     load_id: int
     sha256: str
+    rows: int
 
 
 def current_versions(con: duckdb.DuckDBPyConnection) -> dict[str, Version]:
     """The current version of every loaded dataset."""
     rows = con.execute(
-        "SELECT dataset, load_id, sha256 FROM load_log WHERE load_id IN"
+        "SELECT dataset, load_id, sha256, rows_loaded FROM load_log WHERE load_id IN"
         " (SELECT max(load_id) FROM load_log GROUP BY dataset)").fetchall()
-    found = {kind: Version(int(load_id), str(sha)) for kind, load_id, sha in rows}
+    found = {kind: Version(int(load_id), str(sha), int(count))
+             for kind, load_id, sha, count in rows}
     return {kind: found[kind] for kind in DATASETS if kind in found}
 
 

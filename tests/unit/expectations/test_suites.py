@@ -5,7 +5,13 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from expectations import build_data_docs, build_suite, checks_for, validate_dataset
+from expectations import (
+    build_data_docs,
+    build_suite,
+    checks_for,
+    combine_validations,
+    validate_dataset,
+)
 from popdq.contract import DATASETS, KINDS, SOURCE_KINDS
 
 
@@ -155,3 +161,23 @@ def test_invalid_registry_values_load_and_are_reported_as_registry_problems() ->
         ("001090000007", "invalid_format", "date_of_death",
          "a date of death for a person whose status is alive"),
     }
+
+
+def test_validating_in_partitions_of_the_key_gives_the_whole_validation() -> None:
+    """Counts add up, failures are the same rows, and a key repeated across the data is
+    still found (its rows share a partition)."""
+    rows = [{**GOOD_TAX, "record_id": f"T{i}",
+             "full_name": None if i % 7 == 0 else GOOD_TAX["full_name"],
+             "date_of_birth": "31/02/1990" if i % 5 == 0 else GOOD_TAX["date_of_birth"]}
+            for i in range(60)] + [{**GOOD_TAX, "record_id": "T3"}]
+    whole = validate_dataset("tax", frame("tax", rows))
+    assert not whole.success
+    keyed = frame("tax", rows).with_columns(
+        (pl.col("record_id").hash(seed=0) % 4).alias("part"))
+    parts = [validate_dataset("tax", keyed.filter(pl.col("part") == p).drop("part"))
+             for p in range(4)]
+    combined = combine_validations("tax", parts)
+    assert combined.results.equals(whole.results)
+    assert combined.failures.equals(whole.failures)
+    unique = combined.results.filter(pl.col("expectation") == "expect_column_values_to_be_unique")
+    assert unique.get_column("success").to_list() == [False]

@@ -30,7 +30,7 @@ class Night:
     prepared: nightly.Prepared
     model: nightly.Model
     work: dict[str, nightly.Work]
-    links: dict[str, nightly.Links]
+    links: dict[str, nightly.Linked]
     found: dict[str, nightly.Found]
 
 
@@ -58,7 +58,7 @@ def night(tmp_path_factory: pytest.TempPathFactory) -> Night:
     prepared = nightly.prepare.fn(warehouse, sources, None, False)
     model = nightly.choose_model.fn(warehouse, prepared, partial=False, retrain=False)
     work = nightly.plan_work.fn(warehouse, prepared, model, locality=None, everything=False)
-    links = nightly.link_records.fn(model, prepared, work)
+    links = nightly.link_records.fn(warehouse, run_id, model, prepared, work)
     found = nightly.find_discrepancies.fn(warehouse, prepared, work, links, AS_OF)
     return Night(warehouse, run_id, prepared, model, work, links, found)
 

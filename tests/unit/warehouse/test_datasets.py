@@ -9,7 +9,14 @@ import pytest
 
 from popdq.contract import DATASETS
 from popdq.errors import PopdqError
-from warehouse.datasets import dataset_versions, load_file, read_dataset, replace_dataset
+from warehouse.datasets import (
+    dataset_versions,
+    load_file,
+    read_dataset,
+    read_partition,
+    read_slices,
+    replace_dataset,
+)
 from warehouse.db import open_warehouse
 from warehouse.readers import Extract
 
@@ -125,3 +132,17 @@ def test_a_file_that_would_leave_a_dataset_empty_is_refused(tmp_path: Path) -> N
         emptied = load_file(con, "registry", header_only, loaded_by="t", allow_shrink=True)
         assert (emptied.rows_read, emptied.rows_loaded) == (0, 0)
         assert read_dataset(con, "registry").is_empty()
+
+
+def test_a_dataset_is_read_whole_in_slices_or_in_key_partitions(tmp_path: Path) -> None:
+    ids = [f"0012{i:08d}" for i in range(1, 40)]
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        load_file(con, "registry", registry_csv(tmp_path / "r.csv", *ids), loaded_by="t")
+        whole = read_dataset(con, "registry", columns=DATASETS["registry"].columns)
+        assert pl.concat(read_slices(con, "registry", 7)).equals(whole)
+        assert [part.height for part in read_slices(con, "registry", 13)] == [13, 13, 13]
+        parts = [read_partition(con, "registry", part, 3) for part in range(3)]
+        assert sorted(pl.concat(parts).get_column("person_id")) == ids
+        assert all(part.height for part in parts)
+        with pytest.raises(ValueError, match="no column 'line'"):
+            read_dataset(con, "registry", columns=["person_id", "line"])

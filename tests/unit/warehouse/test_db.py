@@ -283,3 +283,18 @@ def test_connections_never_install_or_load_extensions(tmp_path: Path) -> None:
         assert settings == [(False, False)]
         with pytest.raises(duckdb.Error, match="httpfs"):
             con.execute("SELECT * FROM 'https://example.invalid/x.parquet'")
+
+
+def test_duckdb_gets_its_share_of_the_memory_limit_and_spills_beside_the_warehouse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("POPDQ_MEMORY_LIMIT", "10GB")
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        limit, spill = con.execute("SELECT current_setting('memory_limit'),"
+                                   " current_setting('temp_directory')").fetchall()[0]
+    assert limit == "4.0 GiB"  # 40 % of 10 GiB
+    assert spill == str(tmp_path / "w.duckdb.tmp")
+    monkeypatch.setenv("POPDQ_MEMORY_LIMIT", "plenty")
+    with (pytest.raises(PopdqError, match="POPDQ_MEMORY_LIMIT='plenty' is not a size"),
+          open_warehouse(tmp_path / "w.duckdb")):
+        pass

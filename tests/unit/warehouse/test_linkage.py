@@ -13,6 +13,7 @@ from warehouse.linkage import (
     read_matches,
     replace_links,
     save_model,
+    spool_explanations,
 )
 
 
@@ -50,6 +51,11 @@ def current(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str | None, int]]
         "SELECT record_id, person_id, run_id FROM matches ORDER BY record_id").fetchall()
 
 
+def spooled(db: Path, run_id: int, explanations: pl.DataFrame) -> list[Path]:
+    """The explanations as a run's link step leaves them for publish."""
+    return [spool_explanations(db, run_id, "tax", 0, explanations)]
+
+
 def records(*ids: str) -> pl.Series:
     return pl.Series("record_id", ids, dtype=pl.String)
 
@@ -59,10 +65,10 @@ def test_links_are_replaced_record_by_record(tmp_path: Path) -> None:
         m, e = links([("R1", "P1", "79", "26704"), ("R2", "P2", "01", "00004"),
                       ("R3", None, "79", "26710")])
         replace_links(con, run_id=1, source="tax", records=records("R1", "R2", "R3"),
-                      matches=m, explanations=e)
+                      matches=m, explanations=spooled(tmp_path / "w.duckdb", 1, e))
         m2, e2 = links([("R1", "P9", "79", "26704"), ("R3", "P3", "79", "26710")])
         replace_links(con, run_id=2, source="tax", records=records("R1", "R3"), matches=m2,
-                      explanations=e2)
+                      explanations=spooled(tmp_path / "w.duckdb", 2, e2))
         assert current(con) == [("R1", "P9", 2), ("R2", "P2", 1), ("R3", "P3", 2)]
         assert con.execute("SELECT record_id, person_id, run_id FROM match_explanations"
                            " ORDER BY 1").fetchall() == [("R1", "P9", 2), ("R2", "P2", 1),
@@ -70,16 +76,16 @@ def test_links_are_replaced_record_by_record(tmp_path: Path) -> None:
         # a record gone from the extract: named, without a new row, its rows go
         m3, e3 = links([("R2", "P2", "79", "26704")])
         replace_links(con, run_id=3, source="tax", records=records("R1", "R2"), matches=m3,
-                      explanations=e3)
+                      explanations=spooled(tmp_path / "w.duckdb", 3, e3))
         assert current(con) == [("R2", "P2", 3), ("R3", "P3", 2)]
         assert read_matches(con)["record_id"].to_list() == ["R2", "R3"]
 
 
 def test_link_state_of_a_locality(tmp_path: Path) -> None:
     with open_warehouse(tmp_path / "w.duckdb") as con:
-        m, e = links([("R1", "P1", "79", "26704"), ("R2", "P2", "01", "00004")])
+        m, _ = links([("R1", "P1", "79", "26704"), ("R2", "P2", "01", "00004")])
         replace_links(con, run_id=1, source="tax", records=records("R1", "R2"),
-                      matches=m, explanations=e)
+                      matches=m, explanations=[])
         state = read_link_state(con, "tax", parse_locality("26704"))
         assert state.select("record_id", "row_hash", "registry_sha256", "model_run_id").rows() \
             == [("R1", 7, "abc", 1)]

@@ -1,0 +1,38 @@
+"""Work kept per dataset version (warehouse.cache): found again, and pruned when no run can
+read it any more."""
+
+import os
+from pathlib import Path
+
+import polars as pl
+
+from warehouse.cache import keep_prepared, prepared_path, prune_prepared, read_prepared, work_dir
+
+OLD, NEW = "a" * 64, "b" * 64
+
+
+def test_a_kept_frame_is_read_back_whole_or_filtered(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    frame = pl.DataFrame({"record_id": ["1", "2", "3"], "province": ["01", "79", "01"]})
+    keep_prepared(db, "tax", NEW, frame)
+    assert (prepared_path(db, "tax", NEW).stat().st_mode & 0o777) == 0o600
+    assert read_prepared(db, "tax", NEW) is not None
+    assert read_prepared(db, "tax", NEW, pl.col("province") == "01").height == 2  # type: ignore[union-attr]
+    assert read_prepared(db, "tax", OLD) is None
+
+
+def test_pruning_keeps_what_a_run_can_still_read(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    frame = pl.DataFrame({"x": [1]})
+    for dataset, sha in (("tax", OLD), ("tax", NEW), ("registry", OLD), ("registry", NEW)):
+        keep_prepared(db, dataset, sha, frame)
+    other_code = work_dir(db) / f"tax-{NEW[:32]}-0123456789abcdef.parquet"
+    other_code.write_bytes(b"")
+    dead = work_dir(db) / f".tax-{NEW[:32]}-x.parquet.{2**22 + 1}.tmp"  # above pid_max
+    live = work_dir(db) / f".tax-{NEW[:32]}-x.parquet.{os.getpid()}.tmp"
+    for partial in (dead, live):
+        partial.write_bytes(b"")
+    removed = prune_prepared(db, {("tax", NEW), ("registry", NEW), ("registry", OLD)})
+    assert sorted(removed) == sorted([prepared_path(db, "tax", OLD), other_code, dead])
+    assert prepared_path(db, "registry", OLD).is_file()
+    assert live.is_file()
