@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,8 @@ def configure_prefect() -> None:
         # own tracebacks only with POPDQ_DEBUG=1.
         "PREFECT_LOGGING_LEVEL": "DEBUG" if os.environ.get("POPDQ_DEBUG") else "CRITICAL",
         "PREFECT_LOGGING_TO_API_ENABLED": "false",
+        # Prefect's own config plus one filter: a popdq error is logged as its one line.
+        "PREFECT_LOGGING_SETTINGS_PATH": str(resources.files("flows") / "logging.yml"),
     }
     for name, value in defaults.items():
         os.environ.setdefault(name, value)

@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from flows.schedule import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_TIMEZONE
 from popdq import commands, progress
 from popdq.contract import DATASETS
 from popdq.errors import PopdqError
@@ -161,12 +162,16 @@ _queue_action("reopen", True)
 
 @app.command()
 @click.option("--cron", default="0 2 * * *", show_default=True,
-              help="When to run, as a cron expression (server time).")
+              help="When to run, as a cron expression (in --timezone).")
+@click.option("--timezone", default=DEFAULT_TIMEZONE, show_default=True)
+@click.option("--host", default=DEFAULT_HOST, show_default=True, help="Where the UI listens.")
+@click.option("--port", type=click.IntRange(1, 65535), default=DEFAULT_PORT, show_default=True)
 @warehouse_option
-def serve(cron: str, warehouse: Path) -> None:
-    """Serve the nightly flow on a schedule through Prefect (Ctrl-C stops)."""
-    commands.serve(warehouse, cron, started=lambda: say(
-        f"serving the nightly flow on {warehouse} at '{cron}'; Ctrl-C stops"))
+def serve(cron: str, timezone: str, host: str, port: int, warehouse: Path) -> None:
+    """Serve the nightly flow on a schedule through Prefect, with its UI (Ctrl-C stops)."""
+    commands.serve(warehouse, cron, timezone, host, port, started=lambda ui: say(
+        f"Prefect UI: {ui}\nserving the nightly flow on {warehouse} at '{cron}' ({timezone});"
+        " Ctrl-C stops"))
 
 
 @app.command()

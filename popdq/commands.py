@@ -79,18 +79,19 @@ def run(warehouse: Path, locality: Locality | None, source: str | None, as_of: d
                    retrain=retrain)
 
 
-def serve(warehouse: Path, cron: str, *, started: Callable[[], None] = lambda: None) -> None:
-    """Serve the nightly flow until interrupted; `started` is called once the parameters
-    are known to be good, so nothing claims to serve a schedule that cannot run."""
+def serve(warehouse: Path, cron: str, timezone: str, host: str, port: int, *,
+          started: Callable[[str], None] = lambda ui: None) -> None:
+    """Serve the nightly flow until interrupted; `started` gets the Prefect UI's address
+    once the parameters are known to be good and the server answers, so nothing claims
+    to serve a schedule that cannot run."""
     from flows.environment import configure_prefect
 
     configure_prefect()
-    from flows.schedule import check_cron, serve_nightly
+    from flows.schedule import check_serving, serve_nightly
 
-    check_cron(cron)
+    check_serving(cron, timezone, host, port)
     require_warehouse(warehouse)
-    started()
-    serve_nightly(warehouse, cron)
+    serve_nightly(warehouse, cron, timezone, host, port, started)
 
 
 def list_items(warehouse: Path, filters: dict[str, str], locality: Locality | None,

@@ -59,3 +59,18 @@ def test_a_bad_locality_is_one_line_and_exit_code_2(
         assert "Traceback" not in result.stderr
     assert runs(warehouse) == 0, "no flow started"
     assert not (tmp_path / "report.html").exists()
+
+
+@pytest.mark.usefixtures("shared_prefect")
+def test_an_error_raised_inside_the_flow_is_logged_without_its_traceback(
+    warehouse: Path,
+) -> None:
+    """Prefect logs a failing task and flow (PREFECT_LOGGING_LEVEL=INFO here): a popdq error
+    among them is its one line, on the terminal as on the API."""
+    result = popdq("run", "--locality", "40", "--warehouse", warehouse,
+                   env={"PREFECT_LOGGING_LEVEL": "INFO"})
+    assert result.returncode == 1
+    assert "Task run failed with exception: PopdqError('no full run yet" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert ("popdq: no full run yet: run `popdq run` without --locality or --source first"
+            in result.stderr.splitlines())
