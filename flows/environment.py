@@ -28,19 +28,24 @@ _PR_SET_PDEATHSIG = 1
 def configure_prefect() -> None:
     """Values already in the environment win, so an operator can point popdq at a real
     Prefect server with PREFECT_API_URL."""
+    debug = bool(os.environ.get("POPDQ_DEBUG"))
     defaults = {
         "PREFECT_HOME": str(state_dir() / "prefect"),
         "DO_NOT_TRACK": "1",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_SERVER_ALLOW_EPHEMERAL_MODE": "true",
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
-        # Failures reach the steward as popdq's one line and the run record; Prefect's
-        # own tracebacks only with POPDQ_DEBUG=1.
-        "PREFECT_LOGGING_LEVEL": "DEBUG" if os.environ.get("POPDQ_DEBUG") else "CRITICAL",
-        "PREFECT_LOGGING_TO_API_ENABLED": "false",
+        # Progress (counts and timings, flows/nightly.py) goes to the Prefect API, for the
+        # UI; failures reach the steward as popdq's one line and the run record, so the
+        # terminal shows Prefect's own lines only when the operator sets
+        # PREFECT_LOGGING_LEVEL (or with POPDQ_DEBUG=1).
+        "PREFECT_LOGGING_TO_API_ENABLED": "true",
         # Prefect's own config plus one filter: a popdq error is logged as its one line.
         "PREFECT_LOGGING_SETTINGS_PATH": str(resources.files("flows") / "logging.yml"),
     }
+    if "PREFECT_LOGGING_LEVEL" not in os.environ:
+        defaults["PREFECT_LOGGING_LEVEL"] = "DEBUG" if debug else "INFO"
+        defaults["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] = "DEBUG" if debug else "CRITICAL"
     for name, value in defaults.items():
         os.environ.setdefault(name, value)
     # Prefect creates its home without parents and fails on a fresh machine.

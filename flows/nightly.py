@@ -24,9 +24,11 @@ from pathlib import Path
 
 import polars as pl
 from duckdb import DuckDBPyConnection
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.exceptions import MissingContextError
 
+from flows.artifacts import FINDINGS_KEY, SUMMARY_KEY, summary_markdown
 from flows.clock import Clock
 from flows.partitioning import partition_rows
 from matching.changes import (
@@ -68,10 +70,22 @@ from warehouse.linkage import (
 )
 from warehouse.lock import Hold
 from warehouse.queue import SyncSummary, sync_queue
+from warehouse.reporting import decisions as linkage_by_source
+from warehouse.reporting import findings_by_criterion_source_province
 from warehouse.runs import Version, current_versions, finish_run, mark_step, note_step, start_run
 from warehouse.validation import is_validated, save_validation, validation_failures
 
 step = task(cache_policy=NO_CACHE, persist_result=False)
+
+
+def progress(message: str) -> None:
+    """Tell the Prefect UI how the run goes: counts and timings only, never a value from
+    the data (a step called outside a flow run, as in unit tests, tells no one)."""
+    try:
+        logger = get_run_logger()
+    except MissingContextError:
+        return
+    logger.info(message)
 
 RETRAIN_ADVISED_SHARE = 0.10
 """Retraining is advised once the registry's size moved this far from the model's."""
@@ -169,6 +183,8 @@ def validate(warehouse: Path, run_id: int, kinds: list[str], full: bool) -> list
             save_validation(con, run_id=run_id, dataset=kind, load_id=version.load_id,
                             sha256=version.sha256, code_version=code_version(),
                             results=outcome.results, failures=outcome.failures)
+            progress(f"validated {kind}: {version.rows:,} rows in {parts} partition(s),"
+                     f" {outcome.failures.height:,} failing checks")
             done.append(kind)
     return done
 
@@ -191,6 +207,7 @@ def _prepared(warehouse: Path, kind: str, version: Version, full: bool,
               where: pl.Expr | None) -> pl.DataFrame:
     kept = None if full else read_prepared(warehouse, kind, version.sha256, where)
     if kept is not None:
+        progress(f"{kind}: {kept.height:,} prepared rows read as kept")
         return kept
     parts = []
     with open_warehouse(warehouse) as con:
@@ -199,6 +216,7 @@ def _prepared(warehouse: Path, kind: str, version: Version, full: bool,
             parts.append(part.with_columns(row_hashes(rows, DATASETS[kind].columns)))
     prepared = pl.concat(parts)
     keep_prepared(warehouse, kind, version.sha256, prepared)
+    progress(f"{kind}: {prepared.height:,} rows prepared in {len(parts)} slice(s) and kept")
     return prepared if where is None else prepared.filter(where)
 
 
@@ -261,6 +279,8 @@ def plan_work(warehouse: Path, prepared: Prepared, model: Model, *,
                     old_registries={sha: read_prepared(warehouse, "registry", sha)
                                     for sha in old_shas if sha != registry_sha})
             plans[kind] = Work(relink, removed.sort(), before)
+            progress(f"{kind}: {relink.len():,} of {records.height:,} records to link,"
+                     f" {removed.len():,} gone from the extract")
     return plans
 
 
@@ -294,6 +314,7 @@ def link_records(warehouse: Path, run_id: int, model: Model, prepared: Prepared,
             spooled.append(spool_explanations(warehouse, run_id, kind, number,
                                               links.explanations))
         linked[kind] = Linked(pl.concat(matches).sort("record_id"), tuple(spooled))
+        progress(f"{kind}: {frame.height:,} records linked in {parts} partition(s)")
     return linked
 
 
@@ -331,6 +352,8 @@ def find_discrepancies(warehouse: Path, prepared: Prepared, work: dict[str, Work
                 for part in by_person(scope, parts)]
             found[kind] = Found(pl.concat(findings).sort("record_id", "kind", "field"),
                                 pl.concat([redo, plan.removed]))
+            progress(f"{kind}: {found[kind].findings.height:,} findings of {redo.len():,}"
+                     f" records in {parts} partition(s)")
     return found
 
 
@@ -362,6 +385,7 @@ def publish(warehouse: Path, run_id: int, model: Model, prepared: Prepared,
         registries = linked_registries(con)
     keep = {(kind, version.sha256) for kind, version in prepared.versions.items()}
     prune_prepared(warehouse, keep | {("registry", sha) for sha in registries})
+    progress(f"published; queue: {summary}")
     return summary
 
 
@@ -398,6 +422,25 @@ def write_report(warehouse: Path, run_id: int) -> Path:
     except Exception as exc:
         raise PopdqError(f"run {run_id} succeeded, but its report could not be written: "
                          f"{failure_reason(exc, report_path(warehouse, run_id).parent)}") from exc
+
+
+@step
+def publish_artifacts(warehouse: Path, run_id: int, mode: str, as_of: dt.date,
+                      locality: Locality | None, queue: SyncSummary, clock: Clock,
+                      report: Path) -> None:
+    """The run's summary and its findings per criterion × source × province, as Prefect
+    artifacts (counts only: flows/artifacts.py)."""
+    from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+    with open_warehouse(warehouse) as con:
+        decisions = linkage_by_source(con, locality)
+        findings = findings_by_criterion_source_province(con)
+    create_markdown_artifact(
+        summary_markdown(run_id, mode, as_of.isoformat(), decisions, findings, queue,
+                         clock.wall, report),
+        key=SUMMARY_KEY, description=f"popdq run {run_id}")
+    create_table_artifact(findings.to_dicts(), key=FINDINGS_KEY,
+                          description=f"Findings per criterion, source and province (run {run_id})")
 
 
 @step
@@ -461,5 +504,6 @@ def run_steps(warehouse: Path, held: Hold, as_of: dt.date, place: Locality | Non
     message = "; ".join(model.warnings) or None
     close_run(warehouse, run_id, "succeeded", clock, message, model_run_id, counts)
     report = clock.time("report", lambda: write_report(warehouse, run_id))  # of a succeeded run
+    publish_artifacts(warehouse, run_id, mode, as_of, place, summary, clock, report)
     close_run(warehouse, run_id, "succeeded", clock, message, model_run_id, counts)
     return Outcome(run_id, summary, report, model.warnings)

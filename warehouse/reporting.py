@@ -98,3 +98,10 @@ def source_names(con: duckdb.DuckDBPyConnection, locality: Locality | None) -> p
     ]
     params = [p for kind in SOURCE_KINDS for p in (kind, kind, *where_params)]
     return con.sql(" UNION ALL ".join(parts), params=params).pl()
+
+
+def findings_by_criterion_source_province(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Current findings counted per criterion, source and province (counts only)."""
+    return con.sql(
+        "SELECT criterion, source, coalesce(province, '—') AS province, count(*) AS findings"
+        " FROM findings GROUP BY ALL ORDER BY criterion, source, province").pl()

@@ -1,8 +1,11 @@
 """The nightly flow through the CLI: a stable queue, exact updates, locality reruns."""
 
 import csv
+import json
+import os
+import urllib.request
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import pytest
 
@@ -164,3 +167,34 @@ def test_every_command_change_is_audited(warehouse: Path) -> None:
     shown = popdq("queue", "show", str(item), "--warehouse", warehouse)
     assert shown.returncode == 0 and "why it linked" in shown.stdout
     assert "••••" in shown.stdout  # identifiers masked by default
+
+
+def prefect(path: str, body: dict[str, object]) -> list[dict[str, Any]]:
+    """POST to the shared Prefect server's API (PREFECT_API_URL)."""
+    request = urllib.request.Request(f"{os.environ['PREFECT_API_URL']}{path}", method="POST",
+                                     data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return cast(list[dict[str, Any]], json.loads(response.read()))
+
+
+def test_a_run_shows_its_summary_findings_and_progress_in_prefect(warehouse: Path) -> None:
+    """The module's first run (other modules' runs share the server: its report's path
+    tells this one's artifacts)."""
+    first = query(warehouse, "SELECT min(run_id) FROM runs")[0][0]
+    every = prefect("/artifacts/filter", {"artifacts": {"key": {"any_": [
+        "popdq-run-summary", "popdq-findings"]}}})
+    report = (warehouse.parent / "reports" / f"run-{first:05d}.html").as_uri()
+    summary = next(a for a in every if report in (a["data"] or ""))
+    assert summary["type"] == "markdown"
+    assert f"# popdq run {first} (incremental, as of 2026-07-01)" in summary["data"]
+    for text in ("| tax |", "| correct (đúng) |", "Queue: ", "| match |", "| report |"):
+        assert text in summary["data"], text
+    findings = next(a for a in every if a["key"] == "popdq-findings"
+                    and a["flow_run_id"] == summary["flow_run_id"])
+    table = json.loads(findings["data"])
+    assert set(table[0]) == {"criterion", "source", "province", "findings"}
+    logs = [log["message"] for log in prefect("/logs/filter", {"logs": {
+        "flow_run_id": {"any_": [summary["flow_run_id"]]}}})]
+    assert any(message.startswith("validated registry:") for message in logs)
+    assert any("records linked in" in message for message in logs)

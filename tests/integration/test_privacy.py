@@ -4,8 +4,8 @@ owner-only.
 A demo-like flow on its own synthetic world and its own POPDQ_HOME: synth, the four loads, a
 first night, a reviewer's actions, a second night on changed extracts (with Prefect logging at
 INFO, as an operator may set it), `report`, `validate --docs` and the three exports. Then
-every file under POPDQ_HOME (Prefect's SQLite database, read column by column and byte by
-byte, its WAL, anything else), the run reports, the on-demand report, the Data Docs folder,
+every file under POPDQ_HOME (Prefect's SQLite database with the runs' logs and artifacts,
+read column by column and byte by byte, its WAL, anything else), the run reports, the on-demand report, the Data Docs folder,
 and the stdout and stderr of every command are scanned for the registry's 12-digit person_ids
 and full names (NFC, as written in registry.csv), and also for the other identifiers of the
 world (old 9-digit ID numbers, the sources' ID numbers, tax, social-insurance and card codes)
@@ -196,6 +196,8 @@ def test_no_person_id_or_name_leaves_the_warehouse(flow: Flow, secrets: Secrets)
     databases = [p for p in files_under(flow.home) if p.read_bytes()[:16] == SQLITE_HEADER]
     assert databases, "Prefect's database is under POPDQ_HOME"
     assert (flow.home / "prefect").is_dir()
+    stored = {where.split(".")[0] for database in databases for where, _ in sqlite_texts(database)}
+    assert {"artifact", "log"} <= stored, "the scan sees the runs' artifacts and logs"
     reports = sorted((flow.warehouse.parent / "reports").glob("run-*.html"))
     assert len(reports) == 2
     scanned = files_under(flow.home, flow.docs, flow.report, *reports)
