@@ -2,15 +2,15 @@
 owner-only.
 
 A demo-like flow on its own synthetic world and its own POPDQ_HOME: synth, the four loads, a
-first night, a reviewer's actions, a second night on changed extracts (with Prefect logging at
-INFO, as an operator may set it), `report`, `validate --docs` and the three exports. Then
+first night, a reviewer's actions, a second night on changed extracts (with Prefect logging
+at INFO, as an operator may set it), `report`, `validate --docs` and the three exports. Then
 every file under POPDQ_HOME (Prefect's SQLite database with the runs' logs and artifacts,
-read column by column and byte by byte, its WAL, anything else), the run reports, the on-demand report, the Data Docs folder,
-and the stdout and stderr of every command are scanned for the registry's 12-digit person_ids
-and full names (NFC, as written in registry.csv), and also for the other identifiers of the
-world (old 9-digit ID numbers, the sources' ID numbers, tax, social-insurance and card codes)
-and the names as the sources write them. Only the warehouse, its `.wal` and `.work/`, and the
-exports may hold them.
+read column by column and byte by byte, its WAL, anything else), the run reports, the
+on-demand report, the Data Docs folder, and the stdout and stderr of every command are scanned
+for the registry's 12-digit person_ids and full names (NFC, as written in registry.csv), and
+also for the other identifiers of the world (old 9-digit ID numbers, the sources' ID
+numbers, tax, social-insurance and card codes) and the names as the sources write them. Only
+the warehouse, its `.wal` and `.work/`, and the exports may hold them.
 The commands run with a permissive umask (022), so owner-only modes are popdq's doing.
 """
 
