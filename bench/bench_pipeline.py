@@ -191,14 +191,17 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--compare", action="store_true", help="also run Splink 5")
     parser.add_argument("--keep", type=Path, help="keep the world and warehouse here")
+    parser.add_argument("--world", type=Path, help="a world `popdq synth` wrote already "
+                        "(same --persons and --seed): its synth is not timed again")
     args = parser.parse_args(argv)
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
     work.mkdir(parents=True, exist_ok=True)
-    world, warehouse = work / "world", work / "w.duckdb"
+    world, warehouse = args.world or work / "world", work / "w.duckdb"
     env = {**os.environ, "POPDQ_HOME": str(work / "home"), "POPDQ_WAREHOUSE": str(warehouse)}
     try:
-        synth = popdq("synth", "synth", "--persons", args.persons, "--seed", args.seed,
-                      "--out", world, env=env, rows=args.persons)
+        synth = (Command("synth (given)", 0.0, 0.0, 0.0, args.persons) if args.world else
+                 popdq("synth", "synth", "--persons", args.persons, "--seed", args.seed,
+                       "--out", world, env=env, rows=args.persons))
         loads = []
         for kind in ("registry", *SOURCES):
             rows = pl.scan_csv(world / f"{kind}.csv", infer_schema=False).select(pl.len())

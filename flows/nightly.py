@@ -298,23 +298,24 @@ def link_records(warehouse: Path, run_id: int, model: Model, prepared: Prepared,
     """Link the records each source's work names, with the model, partition by partition
     (`matching.partitions`) within the memory limit."""
     linkage = LinkModel.from_json(model.json)
-    due = {kind: records.filter(pl.col("record_id").is_in(work[kind].relink.implode()))
-           for kind, records in prepared.records.items()}
     index = (index_registry(linkage, prepared.registry)  # the registry's keys, once
-             if any(not frame.is_empty() for frame in due.values()) else None)
+             if any(not plan.relink.is_empty() for plan in work.values()) else None)
     held = [prepared.registry, *prepared.records.values(), *(
         keys.keys for keys in (index or {}).values())]
     linked = {}
-    for kind, frame in due.items():
-        parts = count_partitions(frame.height, partition_rows("link", *held))
+    for kind, records in prepared.records.items():
+        due = records.select("record_id", "province").filter(
+            pl.col("record_id").is_in(work[kind].relink.implode()))
+        parts = count_partitions(due.height, partition_rows("link", *held))
         matches, spooled = [], []
-        for number, part in enumerate(by_province(frame, parts)):
+        for number, ids in enumerate(by_province(due, parts)):
+            part = records.filter(pl.col("record_id").is_in(ids.implode()))
             links = link(linkage, prepared.registry, part, source=kind, index=index)
             matches.append(links.matches)
             spooled.append(spool_explanations(warehouse, run_id, kind, number,
                                               links.explanations))
         linked[kind] = Linked(pl.concat(matches).sort("record_id"), tuple(spooled))
-        progress(f"{kind}: {frame.height:,} records linked in {parts} partition(s)")
+        progress(f"{kind}: {due.height:,} records linked in {parts} partition(s)")
     return linked
 
 

@@ -18,12 +18,15 @@ def count_partitions(rows: int, rows_per_partition: int) -> int:
     return max(1, -(-rows // max(rows_per_partition, 1)))
 
 
-def by_province(records: pl.DataFrame, parts: int) -> list[pl.DataFrame]:
-    """`parts` slices of about equal size of the prepared records, in province then record
-    order: a province's records stay together where a slice can hold them."""
-    ordered = records.sort("province", "record_id", nulls_last=True)
-    size = -(-ordered.height // max(parts, 1)) or 1
-    return [ordered.slice(start, size) for start in range(0, ordered.height, size)] or [ordered]
+def by_province(records: pl.DataFrame, parts: int) -> list[pl.Series]:
+    """The record_id of `parts` groups of about equal size of the prepared records, in
+    province then record order: a province's records stay together where a group can hold
+    them. Ids only: each partition's rows are taken when it is worked on."""
+    ordered = records.select("province", "record_id").sort("province", "record_id",
+                                                          nulls_last=True)
+    ids = ordered.get_column("record_id")
+    size = -(-ids.len() // max(parts, 1)) or 1
+    return [ids.slice(start, size) for start in range(0, ids.len(), size)] or [ids]
 
 
 def by_person(links: pl.DataFrame, parts: int) -> list[pl.Series]:
