@@ -57,8 +57,9 @@ class Flow:
     def popdq(self, *args: str | Path, env: dict[str, str] | None = None
               ) -> subprocess.CompletedProcess[str]:
         """The installed command with this flow's own POPDQ_HOME (Prefect's home derived from
-        it, as in production) and a permissive umask; it must succeed."""
-        environ = {k: v for k, v in os.environ.items() if k != "PREFECT_HOME"}
+        it, as in production: no Prefect setting the test run derived) and a permissive umask;
+        it must succeed."""
+        environ = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
         result = subprocess.run(
             [str(POPDQ), *map(str, args)], capture_output=True, text=True, timeout=600,
             env={**environ, "POPDQ_HOME": str(self.home), **(env or {})}, check=False,
@@ -114,7 +115,9 @@ def flow(tmp_path_factory: pytest.TempPathFactory) -> Flow:
     night.mkdir(mode=0o700)
     flow.popdq("load", "tax", write_csv(night / "tax.csv", changed), *db)
     flow.popdq("load", "registry", write_csv(night / "registry.csv", registry), *db)
-    flow.popdq("run", "--as-of", "2026-07-02", *db, env={"PREFECT_LOGGING_LEVEL": "INFO"})
+    night2 = flow.popdq("run", "--as-of", "2026-07-02", *db,
+                        env={"PREFECT_LOGGING_LEVEL": "INFO"})
+    assert "records linked in" in night2.stderr  # the operator's terminal shows the progress
 
     flow.popdq("report", "--out", flow.report, *db)
     flow.popdq("validate", "--docs", flow.docs, *db)
