@@ -107,6 +107,7 @@ def prune_prepared(warehouse: Path, keep: set[tuple[str, str]]) -> list[Path]:
     dataset version not in `keep` (dataset, sha256), the partial files of a process that is
     gone, and what runs spooled (call it when no run is under way). Returns what it
     removed."""
+    kept = {prepared_path(warehouse, dataset, sha256) for dataset, sha256 in keep}
     removed = []
     for path in sorted(work_dir(warehouse).iterdir()):
         if path.is_dir() and path.name.startswith("run-"):
@@ -116,10 +117,8 @@ def prune_prepared(warehouse: Path, keep: set[tuple[str, str]]) -> list[Path]:
         if path.name.startswith(".") and path.name.endswith(".tmp"):
             pid = path.name.rsplit(".", 2)[-2]
             stale = not (pid.isdigit() and _alive(int(pid)))
-        elif path.suffix == ".parquet" and path.name.count("-") >= 2:
-            dataset, sha, version = path.stem.rsplit("-", 2)
-            stale = version != code_version() or not any(
-                kind == dataset and sha256[:32] == sha for kind, sha256 in keep)
+        elif path.suffix == ".parquet":
+            stale = path not in kept  # another version's, or another popdq's
         else:
             continue
         if stale:
