@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,12 +32,21 @@ def runs(db: Path, where: str = "TRUE") -> list[tuple[Any, ...]]:
         con.close()
 
 
-def api(url: str, path: str, body: dict[str, Any] | None = None) -> Any:
+RETRYABLE = {429, 502, 503}  # what Prefect's own client retries: a busy SQLite answers 503
+
+
+def api(url: str, path: str, body: dict[str, Any] | None = None, attempts: int = 6) -> Any:
     request = urllib.request.Request(f"{url}{path}", method="POST" if body is not None else "GET",
                                      data=json.dumps(body).encode() if body is not None else None,
                                      headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read() or b"null")
+    for attempt in range(attempts):
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as error:
+            if error.code not in RETRYABLE or attempt == attempts - 1:
+                raise
+            time.sleep(2 ** attempt)
 
 
 def wait_for(condition: Any, process: subprocess.Popen[str], what: str, seconds: int = 240
