@@ -19,17 +19,33 @@ no caching), so no personal data reaches Prefect's storage, parameters or logs.
 """
 
 import datetime as dt
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 from duckdb import DuckDBPyConnection
-from prefect import flow, get_run_logger, task
+from prefect import Task, flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
 from prefect.exceptions import MissingContextError
 
 from flows.artifacts import FINDINGS_KEY, SUMMARY_KEY, summary_markdown
 from flows.clock import Clock
+from flows.executors import task_runner
+from flows.partitioned import (
+    Done,
+    FindJob,
+    LinkJob,
+    PrepareJob,
+    find_partition,
+    forget_linking,
+    link_partition,
+    prepare_partition,
+    share_registry,
+    spool_model,
+)
 from flows.partitioning import partition_rows
 from matching.changes import (
     ROW_HASH,
@@ -37,18 +53,8 @@ from matching.changes import (
     linked_to,
     links_after,
     records_to_relink,
-    row_hashes,
 )
-from matching.discrepancies import find_discrepancies as find_findings
-from matching.linker import (
-    LinkModel,
-    check_model,
-    index_registry,
-    link,
-    prepare_registry,
-    prepare_source,
-    train,
-)
+from matching.linker import LinkModel, check_model, train
 from matching.partitions import by_person, by_province, count_partitions
 from matching.profiles import vietnamese_profile
 from popdq.contract import DATASETS, SOURCE_KINDS
@@ -56,7 +62,15 @@ from popdq.errors import PopdqError
 from popdq.localities import Locality, parse_locality
 from report import report_path
 from report import write_report as render_report
-from warehouse.cache import code_version, keep_prepared, prune_prepared, read_prepared
+from warehouse.cache import (
+    code_version,
+    keep_prepared_parts,
+    prepared_path,
+    prune_prepared,
+    read_prepared,
+    spool_file,
+    write_frame,
+)
 from warehouse.datasets import existing_keys, read_dataset, read_partition, read_slices
 from warehouse.db import failure_reason, hold_warehouse, open_warehouse, transaction
 from warehouse.findings import replace_findings
@@ -66,7 +80,6 @@ from warehouse.linkage import (
     read_link_state,
     replace_links,
     save_model,
-    spool_explanations,
 )
 from warehouse.lock import Hold
 from warehouse.queue import SyncSummary, sync_queue
@@ -107,6 +120,7 @@ class Prepared:
     versions: dict[str, Version]
     registry: pl.DataFrame
     records: dict[str, pl.DataFrame]
+    done: tuple[Done, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -190,34 +204,61 @@ def validate(warehouse: Path, run_id: int, kinds: list[str], full: bool) -> list
 
 
 @step
-def prepare(warehouse: Path, sources: list[str], locality: Locality | None,
+def prepare(warehouse: Path, run_id: int, sources: list[str], locality: Locality | None,
             full: bool) -> Prepared:
     """The prepared registry (always whole) and sources (one locality's records, or all):
-    read as kept for their version, or prepared now and kept."""
+    read as kept for their version, or prepared now, partition by partition, and kept."""
     with open_warehouse(warehouse) as con:
         versions = current_versions(con)
     where = None if locality is None else pl.col(locality.level) == locality.code
-    frames = {kind: _prepared(warehouse, kind, versions[kind], full,
-                              where if kind != "registry" else None)
+    done: list[Done] = []
+    frames = {kind: _prepared(warehouse, run_id, kind, versions[kind], full,
+                              where if kind != "registry" else None, done)
               for kind in ("registry", *sources)}
-    return Prepared(versions, frames.pop("registry"), frames)
+    return Prepared(versions, frames.pop("registry"), frames, tuple(done))
 
 
-def _prepared(warehouse: Path, kind: str, version: Version, full: bool,
-              where: pl.Expr | None) -> pl.DataFrame:
+def _prepared(warehouse: Path, run_id: int, kind: str, version: Version, full: bool,
+              where: pl.Expr | None, done: list[Done]) -> pl.DataFrame:
     kept = None if full else read_prepared(warehouse, kind, version.sha256, where)
     if kept is not None:
         progress(f"{kind}: {kept.height:,} prepared rows read as kept")
         return kept
-    parts = []
-    with open_warehouse(warehouse) as con:
-        for rows in read_slices(con, kind, partition_rows("prepare")):
-            part = prepare_registry(rows) if kind == "registry" else prepare_source(kind, rows)
-            parts.append(part.with_columns(row_hashes(rows, DATASETS[kind].columns)))
-    prepared = pl.concat(parts)
-    keep_prepared(warehouse, kind, version.sha256, prepared)
-    progress(f"{kind}: {prepared.height:,} rows prepared in {len(parts)} slice(s) and kept")
-    return prepared if where is None else prepared.filter(where)
+
+    def jobs() -> Iterator[PrepareJob]:
+        with open_warehouse(warehouse) as con:
+            for number, rows in enumerate(read_slices(con, kind, partition_rows("prepare"),
+                                                      at_least_one=True)):
+                write_frame(rows, spool_file(warehouse, run_id, "prepare", kind, number, "rows"))
+                yield PrepareJob(warehouse, run_id, kind, number)
+
+    parts = run_partitions(prepare_partition, jobs())
+    keep_prepared_parts(warehouse, kind, version.sha256, [
+        spool_file(warehouse, run_id, "prepare", kind, number) for number in range(len(parts))])
+    done += parts
+    progress(f"{kind}: {sum(p.rows for p in parts):,} rows prepared in {len(parts)}"
+             " partition(s) and kept")
+    prepared = read_prepared(warehouse, kind, version.sha256, where)
+    assert prepared is not None  # kept just now
+    return prepared
+
+
+def workers_peak_rss(done: Iterable[Done]) -> dict[str, float]:
+    """The peak memory (MB) of each process that worked on partitions, this one included."""
+    peaks: dict[str, float] = {}
+    for part in done:
+        peaks[part.worker] = max(peaks.get(part.worker, 0), part.peak_rss_mb)
+    return dict(sorted(peaks.items()))
+
+
+def run_partitions(work: Task[[Any], Done], jobs: Iterable[Any]) -> list[Done]:
+    """Submit each job to the flow's task runner as it comes, and wait for them all: the
+    results in the jobs' order, whatever order they finished in. Outside a flow run (a step
+    called as a plain function), the jobs run one after another here."""
+    if FlowRunContext.get() is None:
+        return [work.fn(job) for job in jobs]
+    futures = [work.submit(job) for job in jobs]
+    return [future.result() for future in futures]
 
 
 @step
@@ -290,32 +331,43 @@ class Linked:
 
     matches: pl.DataFrame
     explanations: tuple[Path, ...]
+    done: tuple[Done, ...] = ()
 
 
 @step
 def link_records(warehouse: Path, run_id: int, model: Model, prepared: Prepared,
                  work: dict[str, Work]) -> dict[str, Linked]:
-    """Link the records each source's work names, with the model, partition by partition
-    (`matching.partitions`) within the memory limit."""
-    linkage = LinkModel.from_json(model.json)
-    index = (index_registry(linkage, prepared.registry)  # the registry's keys, once
-             if any(not plan.relink.is_empty() for plan in work.values()) else None)
-    held = [prepared.registry, *prepared.records.values(), *(
-        keys.keys for keys in (index or {}).values())]
+    """Link the records each source's work names, with the model, one task per partition
+    (`matching.partitions`), each against the whole prepared registry."""
+    registry = prepared_path(warehouse, "registry", prepared.versions["registry"].sha256)
+    spool_model(warehouse, run_id, model.json)
+    share_registry(registry, prepared.registry)  # what tasks in this process link against
+    held = [prepared.registry, *prepared.records.values()]
     linked = {}
-    for kind, records in prepared.records.items():
-        due = records.select("record_id", "province").filter(
-            pl.col("record_id").is_in(work[kind].relink.implode()))
-        parts = count_partitions(due.height, partition_rows("link", *held))
-        matches, spooled = [], []
-        for number, ids in enumerate(by_province(due, parts)):
-            part = records.filter(pl.col("record_id").is_in(ids.implode()))
-            links = link(linkage, prepared.registry, part, source=kind, index=index)
-            matches.append(links.matches)
-            spooled.append(spool_explanations(warehouse, run_id, kind, number,
-                                              links.explanations))
-        linked[kind] = Linked(pl.concat(matches).sort("record_id"), tuple(spooled))
-        progress(f"{kind}: {due.height:,} records linked in {parts} partition(s)")
+    try:
+        for kind, records in prepared.records.items():
+            due = records.select("record_id", "province").filter(
+                pl.col("record_id").is_in(work[kind].relink.implode()))
+            parts = count_partitions(due.height, partition_rows("link", *held))
+            groups = by_province(due, parts)
+
+            def jobs(kind: str = kind, records: pl.DataFrame = records,
+                     groups: list[pl.Series] = groups) -> Iterator[LinkJob]:
+                for number, ids in enumerate(groups):
+                    write_frame(records.filter(pl.col("record_id").is_in(ids.implode())),
+                                spool_file(warehouse, run_id, "link", kind, number, "records"))
+                    yield LinkJob(warehouse, run_id, kind, number, registry)
+
+            done = run_partitions(link_partition, jobs())
+            matches = pl.concat([pl.read_parquet(spool_file(warehouse, run_id, "link", kind,
+                                                            number, "matches"))
+                                 for number in range(len(done))])
+            linked[kind] = Linked(matches.sort("record_id"), tuple(
+                spool_file(warehouse, run_id, "explanations", kind, number)
+                for number in range(len(done))), tuple(done))
+            progress(f"{kind}: {due.height:,} records linked in {len(done)} partition(s)")
+    finally:
+        forget_linking()
     return linked
 
 
@@ -325,52 +377,70 @@ class Found:
 
     findings: pl.DataFrame
     records: pl.Series
+    done: tuple[Done, ...] = ()
 
 
 @step
-def find_discrepancies(warehouse: Path, prepared: Prepared, work: dict[str, Work],
+def find_discrepancies(warehouse: Path, run_id: int, prepared: Prepared, work: dict[str, Work],
                        links: dict[str, Linked], as_of: dt.date) -> dict[str, Found]:
     """Findings of every record whose findings can have changed: those linked again or gone,
-    the records linked to the same persons, and records whose activity is a date."""
+    the records linked to the same persons, and records whose activity is a date. One task
+    per partition of linked persons (`matching.partitions.by_person`)."""
     found = {}
     held = [prepared.registry, *prepared.records.values()]
     with open_warehouse(warehouse) as con:
         deceased = read_dataset(con, "registry", columns=["person_id", "status"]).filter(
             pl.col("status") == "deceased").get_column("person_id")
-        for kind, records in prepared.records.items():
-            plan, version = work[kind], prepared.versions[kind]
-            now = links_after(plan.before, links[kind].matches, plan.replaced)
-            touched = [plan.replaced]
-            if DATASETS[kind].active.value is None:  # active until a date: the run date counts
-                touched.append(linked_to(now, deceased))
-            redo = duplicate_neighbours(plan.before, now, pl.concat(touched).unique())
-            redo = redo.filter(redo.is_in(records.get_column("record_id").implode()))
-            failures = validation_failures(con, kind, version.sha256, code_version())
-            parts = count_partitions(redo.len(), partition_rows("discrepancies", *held))
-            scope = now.filter(pl.col("record_id").is_in(redo.implode()))
-            findings = [_find(con, kind, records, prepared.registry, scope.filter(
-                pl.col("record_id").is_in(part.implode())), failures, as_of)
-                for part in by_person(scope, parts)]
-            found[kind] = Found(pl.concat(findings).sort("record_id", "kind", "field"),
-                                pl.concat([redo, plan.removed]))
-            progress(f"{kind}: {found[kind].findings.height:,} findings of {redo.len():,}"
-                     f" records in {parts} partition(s)")
+    for kind, records in prepared.records.items():
+        plan, version = work[kind], prepared.versions[kind]
+        now = links_after(plan.before, links[kind].matches, plan.replaced)
+        touched = [plan.replaced]
+        if DATASETS[kind].active.value is None:  # active until a date: the run date counts
+            touched.append(linked_to(now, deceased))
+        redo = duplicate_neighbours(plan.before, now, pl.concat(touched).unique())
+        redo = redo.filter(redo.is_in(records.get_column("record_id").implode()))
+        parts = count_partitions(redo.len(), partition_rows("discrepancies", *held))
+        scope = now.filter(pl.col("record_id").is_in(redo.implode()))
+
+        def jobs(kind: str = kind, records: pl.DataFrame = records, scope: pl.DataFrame = scope,
+                 sha256: str = version.sha256, parts: int = parts) -> Iterator[FindJob]:
+            with open_warehouse(warehouse) as con:
+                failures = validation_failures(con, kind, sha256, code_version())
+                for number, ids in enumerate(by_person(scope, parts)):
+                    inputs = _find_inputs(con, kind, records, prepared.registry, scope.filter(
+                        pl.col("record_id").is_in(ids.implode())), failures)
+                    for name, frame in inputs.items():
+                        write_frame(frame, spool_file(warehouse, run_id, "find", kind, number,
+                                                      name))
+                    yield FindJob(warehouse, run_id, kind, number, as_of)
+
+        done = run_partitions(find_partition, jobs())
+        findings = pl.concat([pl.read_parquet(spool_file(warehouse, run_id, "find", kind,
+                                                         number)) for number in range(parts)])
+        found[kind] = Found(findings.sort("record_id", "kind", "field"),
+                            pl.concat([redo, plan.removed]), tuple(done))
+        progress(f"{kind}: {findings.height:,} findings of {redo.len():,}"
+                 f" records in {parts} partition(s)")
     return found
 
 
-def _find(con: DuckDBPyConnection, kind: str, records: pl.DataFrame, registry: pl.DataFrame,
-          matches: pl.DataFrame, failures: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
-    """The findings of the records of `matches` (with every record linked to the same
-    persons), reading their rows and their persons' rows only."""
+def _find_inputs(con: DuckDBPyConnection, kind: str, records: pl.DataFrame,
+                 registry: pl.DataFrame, matches: pl.DataFrame, failures: pl.DataFrame
+                 ) -> dict[str, pl.DataFrame]:
+    """What the findings of the records of `matches` (with every record linked to the same
+    persons) are found from (`flows.partitioned.FIND_INPUTS`): their rows and their
+    persons' rows only."""
     ids = matches.get_column("record_id")
     persons = matches.get_column("person_id").drop_nulls().unique()
-    return find_findings(
-        kind, rows=read_dataset(con, kind, keys=ids, columns=DATASETS[kind].columns),
-        records=records.filter(pl.col("record_id").is_in(ids.implode())),
-        registry_rows=read_dataset(con, "registry", keys=persons,
-                                   columns=DATASETS["registry"].columns),
-        registry=registry.filter(pl.col("person_id").is_in(persons.implode())),
-        matches=matches, failures=failures, as_of=as_of)
+    return {
+        "rows": read_dataset(con, kind, keys=ids, columns=DATASETS[kind].columns),
+        "records": records.filter(pl.col("record_id").is_in(ids.implode())),
+        "registry_rows": read_dataset(con, "registry", keys=persons,
+                                      columns=DATASETS["registry"].columns),
+        "registry": registry.filter(pl.col("person_id").is_in(persons.implode())),
+        "matches": matches,
+        "failures": failures.filter(pl.col("record_key").is_in(ids.implode())),
+    }
 
 
 @step
@@ -453,7 +523,7 @@ def close_run(warehouse: Path, run_id: int, status: str, clock: Clock, message: 
                    model_run_id=model_run_id, counts=counts, resources=clock.resources)
 
 
-@flow(name="popdq-nightly")
+@flow(name="popdq-nightly", task_runner=task_runner("local", None))
 def nightly(
     warehouse: Path,
     as_of: dt.date | None = None,
@@ -484,7 +554,8 @@ def run_steps(warehouse: Path, held: Hold, as_of: dt.date, place: Locality | Non
     try:
         sources = clock.time("check_datasets", lambda: check_datasets(warehouse, source))
         clock.time("validate", lambda: validate(warehouse, run_id, ["registry", *sources], full))
-        prepared = clock.time("normalise", lambda: prepare(warehouse, sources, place, full))
+        prepared = clock.time("normalise", lambda: prepare(warehouse, run_id, sources, place,
+                                                           full))
         model = clock.time("model", lambda: choose_model(
             warehouse, prepared, partial=partial, retrain=retrain))
         model_run_id = model.run_id if model.run_id is not None else run_id
@@ -493,7 +564,7 @@ def run_steps(warehouse: Path, held: Hold, as_of: dt.date, place: Locality | Non
         links = clock.time("match", lambda: link_records(warehouse, run_id, model, prepared,
                                                          work))
         found = clock.time("discrepancies", lambda: find_discrepancies(
-            warehouse, prepared, work, links, as_of))
+            warehouse, run_id, prepared, work, links, as_of))
         summary = clock.time("publish", lambda: publish(
             warehouse, run_id, model, prepared, work, links, found, place))
     except Exception as exc:
@@ -503,6 +574,9 @@ def run_steps(warehouse: Path, held: Hold, as_of: dt.date, place: Locality | Non
                      "removed": work[kind].removed.len(), "findings_redone":
                      found[kind].records.len()} for kind in sources}
     message = "; ".join(model.warnings) or None
+    clock.resources["workers"] = workers_peak_rss(
+        [*prepared.done, *(d for linked in links.values() for d in linked.done),
+         *(d for result in found.values() for d in result.done)])
     close_run(warehouse, run_id, "succeeded", clock, message, model_run_id, counts)
     report = clock.time("report", lambda: write_report(warehouse, run_id))  # of a succeeded run
     publish_artifacts(warehouse, run_id, mode, as_of, place, summary, clock, report)

@@ -1,15 +1,17 @@
 """How many partitions a step needs to stay within POPDQ_MEMORY_LIMIT.
 
 A run holds the prepared registry and sources (their size is known) and works
-through the records partition by partition (`matching.partitions`); the
-working memory of one partition is about its rows times what a row costs in
-that step, measured at 1M persons (`make bench`, docs/scale.md). Partitions
+through the records partition by partition (`matching.partitions`),
+`CONCURRENT_PARTITIONS` at a time; the working memory of one partition is about
+its rows times what a row costs in that step, measured at 1M persons
+(`make bench`, docs/scale.md). Partitions
 are also capped in rows: past that size a partition is no faster, only larger
 (and POPDQ_PARTITION_ROWS caps them lower).
 """
 
 import polars as pl
 
+from flows.executors import CONCURRENT_PARTITIONS
 from popdq.settings import memory_limit, partition_rows_cap
 from warehouse.db import DUCKDB_MEMORY_SHARE
 
@@ -29,6 +31,7 @@ MIN_ROWS = 10_000
 def partition_rows(step: str, *held: pl.DataFrame) -> int:
     """The rows a partition of `step` may hold, beside the frames the run holds (`held`)."""
     room = memory_limit() * (1 - DUCKDB_MEMORY_SHARE) - sum(f.estimated_size() for f in held)
-    rows = max(MIN_ROWS, min(MAX_ROWS, int(room // BYTES_PER_ROW[step])))
+    rows = max(MIN_ROWS, min(MAX_ROWS, int(room / CONCURRENT_PARTITIONS
+                                           // BYTES_PER_ROW[step])))
     cap = partition_rows_cap()
     return rows if cap is None else min(rows, cap)

@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from flows.executors import EXECUTORS
 from flows.schedule import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_TIMEZONE
 from popdq import commands, progress
 from popdq.contract import DATASETS
@@ -85,13 +86,18 @@ def load(kind: str, file: Path, by: str | None, allow_shrink: bool, encoding: st
               help="Run date, YYYY-MM-DD (default: today).")
 @click.option("--full", is_flag=True, help="Relink every record, ignoring kept results.")
 @click.option("--retrain", is_flag=True, help="Estimate a new model version first.")
+@click.option("--executor", type=click.Choice(EXECUTORS), default="local", show_default=True,
+              help="Where the partition tasks run: this process's threads, or a Dask cluster.")
+@click.option("--address", default=None, metavar="ADDR",
+              help="The Dask scheduler (tcp://HOST:PORT); without it, a local cluster.")
 @warehouse_option
 def run(locality: Locality | None, source: str | None, as_of: dt.date | None, full: bool,
-        retrain: bool, warehouse: Path) -> None:
+        retrain: bool, executor: str, address: str | None, warehouse: Path) -> None:
     """The nightly flow: validate, normalise, match, report (redoing only what changed)."""
     day = as_of or dt.date.today()
     with progress.step("Running the nightly flow"):
-        outcome = commands.run(warehouse, locality, source, day, full=full, retrain=retrain)
+        outcome = commands.run(warehouse, locality, source, day, full=full, retrain=retrain,
+                               executor=executor, address=address)
     say("".join(f"warning: {w}\n" for w in outcome.warnings)
         + f"run {outcome.run_id} succeeded (as of {day.isoformat()}); "
         f"queue: {outcome.queue}\nreport: {outcome.report}")

@@ -66,17 +66,22 @@ def load(warehouse: Path, kind: str, file: Path, by: str, *,
 
 
 def run(warehouse: Path, locality: Locality | None, source: str | None, as_of: dt.date, *,
-        full: bool = False, retrain: bool = False) -> "Outcome":
-    """The nightly flow, through Prefect (its temporary server dies with this process)."""
+        full: bool = False, retrain: bool = False, executor: str = "local",
+        address: str | None = None) -> "Outcome":
+    """The nightly flow, through Prefect (its temporary server dies with this process), its
+    partition tasks on `executor` (flows.executors)."""
     from flows.environment import configure_prefect, start_temporary_server
+    from flows.executors import check_executor, task_runner
 
     require_warehouse(warehouse)
+    check_executor(executor, address)
     configure_prefect()
     start_temporary_server()
     from flows.nightly import nightly
 
-    return nightly(warehouse, as_of, str(locality) if locality else None, source, full=full,
-                   retrain=retrain)
+    return nightly.with_options(task_runner=task_runner(executor, address))(
+        warehouse, as_of, str(locality) if locality else None, source, full=full,
+        retrain=retrain)
 
 
 def serve(warehouse: Path, cron: str, timezone: str, host: str, port: int, *,

@@ -102,6 +102,30 @@ def spool_dir(warehouse: Path, run_id: int) -> Path:
     return folder
 
 
+def spool_file(warehouse: Path, run_id: int, *name: str | int) -> Path:
+    """A Parquet file of the run's spool, named by its parts (numbers zero-padded), e.g.
+    spool_file(w, 7, "link", "tax", 3, "matches")."""
+    parts = [f"{part:05d}" if isinstance(part, int) else part for part in name]
+    return spool_dir(warehouse, run_id) / ("-".join(parts) + ".parquet")
+
+
+def keep_prepared_parts(warehouse: Path, dataset: str, sha256: str, parts: list[Path]) -> Path:
+    """Keep a prepared dataset made of the Parquet files of its slices, in their order,
+    streamed: the whole frame is never in memory."""
+    path = prepared_path(warehouse, dataset, sha256)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with owner_only_files:
+            pl.scan_parquet(parts).sink_parquet(partial)
+    except Exception as exc:
+        partial.unlink(missing_ok=True)
+        if is_disk_full(exc):
+            raise PopdqError(disk_full(path.parent)) from exc
+        raise
+    os.replace(partial, path)
+    return path
+
+
 def prune_prepared(warehouse: Path, keep: set[tuple[str, str]]) -> list[Path]:
     """Remove the kept files no run can read again: those of another popdq version, of a
     dataset version not in `keep` (dataset, sha256), the partial files of a process that is

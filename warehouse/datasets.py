@@ -143,9 +143,11 @@ def read_dataset(con: duckdb.DuckDBPyConnection, kind: str, *,
                        " (SELECT key FROM wanted_keys) ORDER BY line_number").pl()
 
 
-def read_slices(con: duckdb.DuckDBPyConnection, kind: str, rows: int) -> Iterator[pl.DataFrame]:
+def read_slices(con: duckdb.DuckDBPyConnection, kind: str, rows: int, *,
+                at_least_one: bool = False) -> Iterator[pl.DataFrame]:
     """The contract columns of a dataset's current version, `rows` at a time in line order:
-    a large dataset is worked through without holding all of it."""
+    a large dataset is worked through without holding all of it. `at_least_one`: an empty
+    dataset is one empty slice (with its columns), not none."""
     ds = dataset(kind)
     after = 0
     while True:
@@ -153,6 +155,8 @@ def read_slices(con: duckdb.DuckDBPyConnection, kind: str, rows: int) -> Iterato
                        " WHERE line_number > ? ORDER BY line_number LIMIT ?",
                        params=[after, rows]).pl()
         if part.is_empty():
+            if at_least_one and not after:
+                yield part.drop("line_number")
             return
         after = int(part.get_column("line_number").max())
         yield part.drop("line_number")

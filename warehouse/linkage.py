@@ -9,7 +9,7 @@ import polars as pl
 
 from popdq.contract import dataset
 from popdq.localities import Locality
-from warehouse.cache import spool_dir, write_frame
+from warehouse.cache import spool_file, write_frame
 from warehouse.db import registered, transaction
 from warehouse.scope import in_locality
 from warehouse.tables import MATCH_EXPLANATIONS, MATCHES, conform
@@ -62,7 +62,7 @@ def spool_explanations(warehouse: Path, run_id: int, source: str, part: int,
     largest result of a run: ten rows per linked record)."""
     dataset(source)
     return write_frame(conform(explanations.with_columns(run_id=run_id), MATCH_EXPLANATIONS),
-                       spool_dir(warehouse, run_id) / f"explanations-{source}-{part:05d}.parquet")
+                       spool_file(warehouse, run_id, "explanations", source, part))
 
 
 def read_link_state(con: duckdb.DuckDBPyConnection, source: str,

@@ -88,6 +88,26 @@ def test_the_results_do_not_depend_on_the_partitions(warehouse: Path, tmp_path: 
     assert_frame_equal(unseen(one["queue"]), unseen(many["queue"]))
 
 
+def test_the_results_do_not_depend_on_the_runner(warehouse: Path, tmp_path: Path) -> None:
+    """The partition tasks on a Dask LocalCluster of two worker processes (each with a
+    memory limit), in partitions of 500 rows, publish what the local runner published."""
+    shutil.copy(warehouse, tmp_path / "w.duckdb")
+    result = popdq("run", "--as-of", "2026-07-01", "--full", "--executor", "dask",
+                   "--warehouse", tmp_path / "w.duckdb",
+                   env={"POPDQ_PARTITION_ROWS": "500", "POPDQ_MEMORY_LIMIT": "4GB"})
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # Dask's and Prefect's own logging stay off the terminal
+    (tmp_path / "local").mkdir()
+    local, dask = exports(warehouse, tmp_path / "local"), exports(tmp_path / "w.duckdb", tmp_path)
+    assert local["matches"] == dask["matches"]
+    assert local["discrepancies"] == dask["discrepancies"]
+    assert_frame_equal(unseen(local["queue"]), unseen(dask["queue"]))
+    (resources,) = query(tmp_path / "w.duckdb", "SELECT resources FROM runs"
+                         " ORDER BY run_id DESC LIMIT 1")[0]
+    workers = json.loads(str(resources))["workers"]
+    assert len(workers) == 2, workers  # the two workers did every partition, the client none
+
+
 def test_an_unchanged_night_and_an_identical_reload_redo_nothing(
     warehouse: Path, world: Path, tmp_path: Path,
 ) -> None:

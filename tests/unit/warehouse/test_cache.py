@@ -6,7 +6,17 @@ from pathlib import Path
 
 import polars as pl
 
-from warehouse.cache import keep_prepared, prepared_path, prune_prepared, read_prepared, work_dir
+from warehouse.cache import (
+    keep_prepared,
+    keep_prepared_parts,
+    prepared_path,
+    prune_prepared,
+    read_prepared,
+    spool_dir,
+    spool_file,
+    work_dir,
+    write_frame,
+)
 
 OLD, NEW = "a" * 64, "b" * 64
 
@@ -19,6 +29,18 @@ def test_a_kept_frame_is_read_back_whole_or_filtered(tmp_path: Path) -> None:
     assert read_prepared(db, "tax", NEW) is not None
     assert read_prepared(db, "tax", NEW, pl.col("province") == "01").height == 2  # type: ignore[union-attr]
     assert read_prepared(db, "tax", OLD) is None
+
+
+def test_a_prepared_dataset_is_kept_from_its_slices_in_their_order(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    slices = [write_frame(pl.DataFrame({"record_id": [f"{n}{i}" for i in range(3)]}),
+                          spool_file(db, 7, "prepare", "tax", n)) for n in (0, 1, 2)]
+    assert slices[1] == spool_dir(db, 7) / "prepare-tax-00001.parquet"
+    keep_prepared_parts(db, "tax", NEW, slices)
+    kept = read_prepared(db, "tax", NEW)
+    assert kept is not None
+    assert kept.get_column("record_id").to_list() == [f"{n}{i}" for n in range(3) for i in range(3)]
+    assert (prepared_path(db, "tax", NEW).stat().st_mode & 0o777) == 0o600
 
 
 def test_pruning_keeps_what_a_run_can_still_read(tmp_path: Path) -> None:

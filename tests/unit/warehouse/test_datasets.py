@@ -146,3 +146,6 @@ def test_a_dataset_is_read_whole_in_slices_or_in_key_partitions(tmp_path: Path) 
         assert all(part.height for part in parts)
         with pytest.raises(ValueError, match="no column 'line'"):
             read_dataset(con, "registry", columns=["person_id", "line"])
+        assert list(read_slices(con, "tax", 7)) == []
+        (empty,) = read_slices(con, "tax", 7, at_least_one=True)  # one slice to prepare
+        assert (empty.height, empty.columns) == (0, list(DATASETS["tax"].columns))
