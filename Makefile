@@ -19,11 +19,11 @@ lint: $(STAMP)
 	$(BIN)/mypy popdq flows report warehouse matching synth expectations tests bench
 	$(BIN)/lint-imports
 
-# `make bench SIZE=1000000 [COMPARE=1]`: the whole pipeline at a size (bench/README.md).
+# `make bench SIZE=1000000 [COMPARE=1] [DASK=1]`: the whole pipeline at a size (bench/README.md).
 SIZE ?= 100000
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
-	$(BIN)/python bench/bench_pipeline.py --persons $(SIZE) $(if $(COMPARE),--compare)
+	$(BIN)/python bench/bench_pipeline.py --persons $(SIZE) $(if $(COMPARE),--compare) $(if $(DASK),--dask)
 
 # `make soak`: twenty nightly runs on changing data (queue consistency, flat memory), ~10-15
 # min; excluded from `make test` by the `soak` marker. Writes bench/results/soak.json.

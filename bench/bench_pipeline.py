@@ -1,7 +1,7 @@
 """The whole pipeline at a size, stage by stage: cold, warm, after a 1% change, a province rerun.
 
     make bench SIZE=1000000 [COMPARE=1]
-    .venv/bin/python bench/bench_pipeline.py --persons 1000000 [--seed 1] [--compare]
+    .venv/bin/python bench/bench_pipeline.py --persons 1000000 [--seed 1] [--compare] [--dask]
 
 Every step is the real `popdq` command in its own process (so each has its own
 peak RSS): synth, the four loads, then the nightly flow
@@ -12,7 +12,10 @@ peak RSS): synth, the four loads, then the nightly flow
 4. province: `popdq run --locality 79` (Hồ Chí Minh City, the largest province);
 5. the warm run and the province rerun again with a Prefect server already running
    (PREFECT_API_URL), as stewards run popdq: without one, each run first starts
-   Prefect's temporary API server, about ten seconds.
+   Prefect's temporary API server, about ten seconds;
+6. with `--dask`, a full run (every record relinked with the current model) with the
+   local runner, then the same on a Dask LocalCluster of two workers: each worker's
+   peak memory is in the table.
 
 Each run's own record says how long each step took, its CPU time and the
 process's peak memory when the step ended (`runs.timings`, `runs.resources`);
@@ -35,7 +38,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -71,6 +73,8 @@ class Run:
     records: int
     relinked: int
     steps: dict[str, dict[str, float]] = field(default_factory=dict)
+    workers: dict[str, float] = field(default_factory=dict)
+    """Peak RSS (MB) of each process that ran partition tasks (the client's own included)."""
 
 
 def popdq(name: str, *args: str | Path, env: dict[str, str], rows: int = 0) -> Command:
@@ -92,28 +96,20 @@ def popdq(name: str, *args: str | Path, env: dict[str, str], rows: int = 0) -> C
 def prefect_server(home: Path) -> Iterator[str]:
     """A Prefect API server already running, as in a steward's set-up: a run then does not
     start popdq's temporary one (about ten seconds of every run without it)."""
+    from flows.schedule import prefect_server as start_server
+
+    os.environ.pop("PREFECT_API_URL", None)
+    os.environ.update({"PREFECT_HOME": str(home / "prefect"), "DO_NOT_TRACK": "1",
+                       "PREFECT_SERVER_ANALYTICS_ENABLED": "false"})
+    (home / "prefect").mkdir(parents=True, exist_ok=True)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = {**os.environ, "PREFECT_HOME": str(home / "prefect"), "DO_NOT_TRACK": "1",
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
-    server = subprocess.Popen([str(POPDQ.with_name("prefect")), "server", "start", "--host",
-                               "127.0.0.1", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/api"
     try:
-        for _ in range(120):
-            try:
-                with urllib.request.urlopen(f"{url}/health", timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            sys.exit("the Prefect server did not start within a minute")
-        yield url
+        with start_server("127.0.0.1", port) as url:
+            yield url
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        os.environ.pop("PREFECT_API_URL", None)
 
 
 def last_run(warehouse: Path, command: Command) -> Run:
@@ -124,11 +120,11 @@ def last_run(warehouse: Path, command: Command) -> Run:
         ).fetchall()[0]
     finally:
         con.close()
-    counted = json.loads(counts)
-    steps = {name: {"wall_s": round(wall, 2), **json.loads(resources).get(name, {})}
+    counted, used = json.loads(counts), json.loads(resources)
+    steps = {name: {"wall_s": round(wall, 2), **used.get(name, {})}
              for name, wall in json.loads(timings).items()}
     return Run(command, mode, sum(c["records"] for c in counted.values()),
-               sum(c["relinked"] for c in counted.values()), steps)
+               sum(c["relinked"] for c in counted.values()), steps, used.get("workers", {}))
 
 
 def change_one_percent(path: Path, out: Path) -> int:
@@ -182,6 +178,9 @@ def table(runs: dict[str, Run], loads: list[Command]) -> str:
             rate = f"{run.records / s['wall_s']:,.0f}" if s["wall_s"] > 0.05 else ""
             lines.append(f"| &nbsp; {step} | {s['wall_s']} | {s.get('cpu_s', '')} |"
                          f" {s.get('peak_rss_mb', '')} | {rate} |")
+        if run.workers:
+            peaks = ", ".join(f"{mb:,.0f}" for mb in run.workers.values())
+            lines.append(f"| &nbsp; partition workers ({len(run.workers)}) | | | {peaks} | |")
     return "\n".join(lines)
 
 
@@ -190,6 +189,8 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--persons", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--compare", action="store_true", help="also run Splink 5")
+    parser.add_argument("--dask", action="store_true", help="also a full run with the local "
+                        "runner and one on a Dask LocalCluster (popdq run --executor dask)")
     parser.add_argument("--keep", type=Path, help="keep the world and warehouse here")
     parser.add_argument("--world", type=Path, help="a world `popdq synth` wrote already "
                         "(same --persons and --seed): its synth is not timed again")
@@ -227,6 +228,12 @@ def main(argv: list[str]) -> None:
             runs[f"province {PROVINCE} rerun, Prefect server running"] = last_run(
                 warehouse, popdq("run (province, server)", "run", "--as-of", "2026-07-01",
                                  "--locality", PROVINCE, env=served))
+            if args.dask:
+                for executor in ("local", "dask"):
+                    runs[f"full, {executor} executor, Prefect server running"] = last_run(
+                        warehouse, popdq(f"run (full, {executor})", "run", "--as-of",
+                                         "2026-07-01", "--full", "--executor", executor,
+                                         env=served))
         cold_total = sum(c.wall_s for c in loads[:4]) + runs["cold"].command.wall_s
         result = {
             "persons": args.persons, "seed": args.seed,
