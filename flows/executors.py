@@ -13,7 +13,9 @@ process either way; only the partition tasks move.
 """
 
 import os
+import socket
 from typing import Any
+from urllib.parse import urlsplit
 
 from popdq.errors import BadParameter
 from popdq.settings import memory_limit
@@ -26,24 +28,26 @@ CONNECT_SECONDS = 10
 
 
 def check_executor(executor: str, address: str | None) -> None:
-    """Refuse, before the run starts, an executor popdq does not know or a cluster it
-    cannot reach."""
+    """Refuse, before the run starts, an executor popdq does not know or a scheduler no one
+    listens for (a plain TCP connection: a Dask client would wait and retry)."""
     if executor not in EXECUTORS:
         raise BadParameter(f"--executor {executor!r}: expected one of {', '.join(EXECUTORS)}")
     if address is None:
         return
     if executor != "dask":
         raise BadParameter("--address names a Dask scheduler: give it with --executor dask")
-    quiet_dask()
-    from distributed import Client
-
+    where = urlsplit(address if "://" in address else f"tcp://{address}")
     try:
-        with Client(address, timeout=CONNECT_SECONDS, set_as_default=False):
-            pass
-    except (OSError, ValueError, TypeError) as exc:
+        host, port = where.hostname, where.port
+    except ValueError:
+        host = port = None
+    if where.scheme not in ("tcp", "tls") or not host or not port:
+        raise BadParameter(f"--address {address!r}: expected tcp://HOST:PORT")
+    try:
+        socket.create_connection((host, port), timeout=CONNECT_SECONDS).close()
+    except OSError as exc:
         raise BadParameter(f"--address {address}: no Dask scheduler answers there "
-                           f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
-                           ) from None
+                           f"({exc.strerror or exc})") from None
 
 
 def quiet_dask() -> None:

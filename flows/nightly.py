@@ -19,10 +19,10 @@ no caching), so no personal data reaches Prefect's storage, parameters or logs.
 """
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import polars as pl
 from duckdb import DuckDBPyConnection
@@ -88,7 +88,16 @@ from warehouse.reporting import findings_by_criterion_source_province
 from warehouse.runs import Version, current_versions, finish_run, mark_step, note_step, start_run
 from warehouse.validation import is_validated, save_validation, validation_failures
 
-step = task(cache_policy=NO_CACHE, persist_result=False)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def step(function: Callable[P, R]) -> Task[P, R]:
+    """A step of the flow: a task run named as the step (its partitions' tasks are named
+    with their partition, flows.partitioned), its result kept in memory only."""
+    return task(task_run_name=function.__name__, cache_policy=NO_CACHE,
+                persist_result=False)(function)
+
 
 
 def progress(message: str) -> None:

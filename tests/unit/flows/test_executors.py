@@ -37,7 +37,9 @@ def test_an_address_names_the_operators_cluster() -> None:
 @pytest.mark.parametrize(("executor", "address", "says"), [
     ("spark", None, "expected one of local, dask"),
     ("local", "tcp://127.0.0.1:8786", "give it with --executor dask"),
-    ("dask", "not an address", "no Dask scheduler answers there"),
+    ("dask", "not an address", "expected tcp://HOST:PORT"),
+    ("dask", "tcp://scheduler", "expected tcp://HOST:PORT"),
+    ("dask", "http://10.0.0.5:8786", "expected tcp://HOST:PORT"),
 ])
 def test_check_executor_refuses_in_one_line(executor: str, address: str | None,
                                             says: str) -> None:
@@ -46,12 +48,16 @@ def test_check_executor_refuses_in_one_line(executor: str, address: str | None,
     assert "\n" not in str(refused.value)
 
 
-def test_check_executor_refuses_a_scheduler_that_does_not_answer(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(executors, "CONNECT_SECONDS", 1)
+def test_check_executor_refuses_a_scheduler_that_does_not_answer() -> None:
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
     with pytest.raises(BadParameter, match=f"tcp://127.0.0.1:{port}: no Dask scheduler"):
         executors.check_executor("dask", f"tcp://127.0.0.1:{port}")
+
+
+def test_check_executor_accepts_a_scheduler_that_listens() -> None:
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        executors.check_executor("dask", f"tcp://127.0.0.1:{listening.getsockname()[1]}")
