@@ -212,11 +212,12 @@ def validate(warehouse: Path, run_id: int, kinds: list[str], full: bool) -> list
     return done
 
 
-@step
 def prepare(warehouse: Path, run_id: int, sources: list[str], locality: Locality | None,
             full: bool) -> Prepared:
     """The prepared registry (always whole) and sources (one locality's records, or all):
-    read as kept for their version, or prepared now, partition by partition, and kept."""
+    read as kept for their version, or prepared now, partition by partition, and kept.
+    Not a task itself, nor are the other steps with partitions: a task's context, its
+    parameters included, travels with every task submitted inside it."""
     with open_warehouse(warehouse) as con:
         versions = current_versions(con)
     where = None if locality is None else pl.col(locality.level) == locality.code
@@ -343,7 +344,6 @@ class Linked:
     done: tuple[Done, ...] = ()
 
 
-@step
 def link_records(warehouse: Path, run_id: int, model: Model, prepared: Prepared,
                  work: dict[str, Work]) -> dict[str, Linked]:
     """Link the records each source's work names, with the model, one task per partition
@@ -389,7 +389,6 @@ class Found:
     done: tuple[Done, ...] = ()
 
 
-@step
 def find_discrepancies(warehouse: Path, run_id: int, prepared: Prepared, work: dict[str, Work],
                        links: dict[str, Linked], as_of: dt.date) -> dict[str, Found]:
     """Findings of every record whose findings can have changed: those linked again or gone,

@@ -5,6 +5,7 @@ once, when first imported), so no test touches ~/.prefect or the network.
 """
 
 import os
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -20,6 +21,11 @@ os.environ.pop("POPDQ_WAREHOUSE", None)
 from flows.environment import configure_prefect  # noqa: E402 (after the state directory is set)
 
 configure_prefect()
+
+
+def pytest_sessionfinish() -> None:
+    """The state directory goes with the test run (Prefect's database, logs, homes)."""
+    shutil.rmtree(_STATE, ignore_errors=True)
 
 
 @contextmanager

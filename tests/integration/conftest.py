@@ -82,13 +82,14 @@ def chromium() -> Path:
 
 def browse(chromium: Path, page: Path, *mode: str) -> subprocess.CompletedProcess[bytes]:
     """Open a local page in headless Chromium, offline; `mode` e.g. --dump-dom."""
-    profile = tempfile.mkdtemp(prefix="popdq-chromium-")
-    return subprocess.run(
-        [str(chromium), "--headless", "--no-sandbox", "--disable-gpu",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--no-first-run", f"--user-data-dir={profile}", *mode, page.as_uri()],
-        capture_output=True, timeout=120, check=False,
-    )
+    with tempfile.TemporaryDirectory(prefix="popdq-chromium-") as profile:
+        return subprocess.run(
+            [str(chromium), "--headless", "--no-sandbox", "--disable-gpu",
+             "--disable-background-networking", "--disable-component-update",
+             "--disable-sync", "--no-first-run", f"--user-data-dir={profile}", *mode,
+             page.as_uri()],
+            capture_output=True, timeout=120, check=False,
+        )
 
 
 @dataclass(frozen=True)

@@ -201,6 +201,9 @@ def test_no_person_id_or_name_leaves_the_warehouse(flow: Flow, secrets: Secrets)
     assert (flow.home / "prefect").is_dir()
     stored = {where.split(".")[0] for database in databases for where, _ in sqlite_texts(database)}
     assert {"artifact", "log"} <= stored, "the scan sees the runs' artifacts and logs"
+    keys = {value for database in databases for where, value in sqlite_texts(database)
+            if where == "artifact.key"}
+    assert {"popdq-run-summary", "popdq-findings"} <= keys  # left by runs on the temporary server
     reports = sorted((flow.warehouse.parent / "reports").glob("run-*.html"))
     assert len(reports) == 2
     scanned = files_under(flow.home, flow.docs, flow.report, *reports)

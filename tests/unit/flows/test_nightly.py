@@ -55,11 +55,11 @@ def night(tmp_path_factory: pytest.TempPathFactory) -> Night:
     sources = nightly.check_datasets.fn(warehouse, None)
     assert nightly.validate.fn(warehouse, run_id, ["registry", *sources], False) == [
         "registry", *sources]
-    prepared = nightly.prepare.fn(warehouse, run_id, sources, None, False)
+    prepared = nightly.prepare(warehouse, run_id, sources, None, False)
     model = nightly.choose_model.fn(warehouse, prepared, partial=False, retrain=False)
     work = nightly.plan_work.fn(warehouse, prepared, model, locality=None, everything=False)
-    links = nightly.link_records.fn(warehouse, run_id, model, prepared, work)
-    found = nightly.find_discrepancies.fn(warehouse, run_id, prepared, work, links, AS_OF)
+    links = nightly.link_records(warehouse, run_id, model, prepared, work)
+    found = nightly.find_discrepancies(warehouse, run_id, prepared, work, links, AS_OF)
     return Night(warehouse, run_id, prepared, model, work, links, found)
 
 
@@ -100,7 +100,7 @@ def test_prepare_prepares_every_record_once_and_keeps_it(night: Night) -> None:
 
 def test_prepare_for_a_locality_reads_that_localitys_records_only(night: Night) -> None:
     place = parse_locality("01")
-    local = nightly.prepare.fn(night.warehouse, night.run_id, SOURCES, place, False)
+    local = nightly.prepare(night.warehouse, night.run_id, SOURCES, place, False)
     for kind in SOURCES:
         assert local.records[kind]["province"].unique().to_list() in ([], ["01"])
         assert 0 < local.records[kind].height < night.prepared.records[kind].height
