@@ -19,6 +19,7 @@ no caching), so no personal data reaches Prefect's storage, parameters or logs.
 """
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,7 +49,6 @@ from flows.partitioned import (
 )
 from flows.partitioning import partition_rows
 from matching.changes import (
-    ROW_HASH,
     duplicate_neighbours,
     linked_to,
     links_after,
@@ -340,6 +340,7 @@ class Linked:
     """One source's new links: decisions in memory, explanations spooled to disk."""
 
     matches: pl.DataFrame
+    """The decisions, each with its record's province, commune and row hash (`STAMP`)."""
     explanations: tuple[Path, ...]
     done: tuple[Done, ...] = ()
 
@@ -452,7 +453,7 @@ def _find_inputs(con: DuckDBPyConnection, kind: str, records: pl.DataFrame,
 
 
 @step
-def publish(warehouse: Path, run_id: int, model: Model, prepared: Prepared,
+def publish(warehouse: Path, run_id: int, model: Model, versions: dict[str, Version],
             work: dict[str, Work], links: dict[str, Linked], found: dict[str, Found],
             locality: Locality | None) -> SyncSummary:
     """Model, links, findings and queue of this run, all or nothing (and the run record
@@ -460,30 +461,27 @@ def publish(warehouse: Path, run_id: int, model: Model, prepared: Prepared,
     any more are removed."""
     with open_warehouse(warehouse) as con:
         with transaction(con):
-            summary = _publish(con, run_id, model, prepared, work, links, found, locality)
+            summary = _publish(con, run_id, model, versions["registry"].sha256, work, links,
+                               found, locality)
         registries = linked_registries(con)
-    keep = {(kind, version.sha256) for kind, version in prepared.versions.items()}
+    keep = {(kind, version.sha256) for kind, version in versions.items()}
     prune_prepared(warehouse, keep | {("registry", sha) for sha in registries})
     progress(f"published; queue: {summary}")
     return summary
 
 
-def _publish(con: DuckDBPyConnection, run_id: int, model: Model, prepared: Prepared,
+def _publish(con: DuckDBPyConnection, run_id: int, model: Model, registry_sha: str,
              work: dict[str, Work], links: dict[str, Linked], found: dict[str, Found],
              locality: Locality | None) -> SyncSummary:
     """publish's writes, inside its transaction."""
     model_run_id = model.run_id if model.run_id is not None else run_id
-    registry_sha = prepared.versions["registry"].sha256
     note_step(con, run_id)  # `published`, if this commits
     if model.run_id is None:
         save_model(con, run_id, model.json)
     for kind, linked in links.items():
-        plan = work[kind]
-        stamp = prepared.records[kind].select("record_id", "province", "commune", ROW_HASH)
         replace_links(con, run_id=run_id, source=kind,
-                      records=plan.replaced,
-                      matches=linked.matches.join(stamp, on="record_id", how="left")
-                      .with_columns(pl.lit(registry_sha).alias("registry_sha256"),
+                      records=work[kind].replaced,
+                      matches=linked.matches.with_columns(pl.lit(registry_sha).alias("registry_sha256"),
                                     pl.lit(model_run_id).alias("model_run_id")),
                       explanations=linked.explanations)
         replace_findings(con, run_id=run_id, source=kind, findings=found[kind].findings,
@@ -554,7 +552,7 @@ def nightly(
 def run_steps(warehouse: Path, held: Hold, as_of: dt.date, place: Locality | None,
               locality: str | None, source: str | None, full: bool, retrain: bool) -> Outcome:
     """The flow's steps, each recorded as it starts (`mark_step`), holding the warehouse."""
-    partial = place is not None or source is not None
+    scoped = place is not None or source is not None
     mode = "full" if full else "locality" if place else "source" if source else "incremental"
     run_id = open_run(warehouse, as_of, locality, source, mode)
     clock = Clock(started=lambda name: mark_step(warehouse, run_id, held, name))
@@ -564,27 +562,31 @@ def run_steps(warehouse: Path, held: Hold, as_of: dt.date, place: Locality | Non
         clock.time("validate", lambda: validate(warehouse, run_id, ["registry", *sources], full))
         prepared = clock.time("normalise", lambda: prepare(warehouse, run_id, sources, place,
                                                            full))
-        model = clock.time("model", lambda: choose_model(
-            warehouse, prepared, partial=partial, retrain=retrain))
+        # bound with functools.partial, not closed over: `prepared` can go before publish
+        model = clock.time("model", functools.partial(
+            choose_model, warehouse, prepared, partial=scoped, retrain=retrain))
         model_run_id = model.run_id if model.run_id is not None else run_id
-        work = clock.time("plan", lambda: plan_work(
-            warehouse, prepared, model, locality=place, everything=full or partial))
-        links = clock.time("match", lambda: link_records(warehouse, run_id, model, prepared,
-                                                         work))
-        found = clock.time("discrepancies", lambda: find_discrepancies(
-            warehouse, run_id, prepared, work, links, as_of))
+        work = clock.time("plan", functools.partial(
+            plan_work, warehouse, prepared, model, locality=place, everything=full or scoped))
+        links = clock.time("match", functools.partial(
+            link_records, warehouse, run_id, model, prepared, work))
+        found = clock.time("discrepancies", functools.partial(
+            find_discrepancies, warehouse, run_id, prepared, work, links, as_of))
+        counts = {kind: {"records": prepared.records[kind].height,
+                         "relinked": work[kind].relink.len(), "removed": work[kind].removed.len(),
+                         "findings_redone": found[kind].records.len()} for kind in sources}
+        workers = workers_peak_rss([*prepared.done, *(
+            d for linked in links.values() for d in linked.done), *(
+            d for result in found.values() for d in result.done)])
+        versions = prepared.versions
+        del prepared  # the largest frames a run holds, and publishing needs none of them
         summary = clock.time("publish", lambda: publish(
-            warehouse, run_id, model, prepared, work, links, found, place))
+            warehouse, run_id, model, versions, work, links, found, place))
     except Exception as exc:
         close_run(warehouse, run_id, "failed", clock, str(exc).splitlines()[0], model_run_id)
         raise
-    counts = {kind: {"records": prepared.records[kind].height, "relinked": work[kind].relink.len(),
-                     "removed": work[kind].removed.len(), "findings_redone":
-                     found[kind].records.len()} for kind in sources}
     message = "; ".join(model.warnings) or None
-    clock.resources["workers"] = workers_peak_rss(
-        [*prepared.done, *(d for linked in links.values() for d in linked.done),
-         *(d for result in found.values() for d in result.done)])
+    clock.resources["workers"] = workers
     close_run(warehouse, run_id, "succeeded", clock, message, model_run_id, counts)
     report = clock.time("report", lambda: write_report(warehouse, run_id))  # of a succeeded run
     publish_artifacts(warehouse, run_id, mode, as_of, place, summary, clock, report)

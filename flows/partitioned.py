@@ -27,7 +27,7 @@ import polars as pl
 from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
 
-from matching.changes import row_hashes
+from matching.changes import ROW_HASH, row_hashes
 from matching.discrepancies import find_discrepancies
 from matching.linker import LinkModel, index_registry, link, prepare_registry, prepare_source
 from popdq.contract import DATASETS
@@ -36,6 +36,9 @@ from warehouse.db import is_disk_full, owner_only_files
 from warehouse.linkage import spool_explanations
 
 J = TypeVar("J")
+
+STAMP = ("record_id", "province", "commune", ROW_HASH)
+"""What a stored link keeps of its record: where it is, and the hash of its row."""
 
 FIND_INPUTS = ("rows", "records", "registry_rows", "registry", "matches", "failures")
 """The frames `matching.discrepancies.find_discrepancies` reads, one file each."""
@@ -154,12 +157,14 @@ def forget_linking() -> None:
 @partition_task("link {job.source} {job.number}")
 def link_partition(job: LinkJob) -> Done:
     """Link one partition's prepared records against the whole prepared registry: its
-    decisions and their explanations go to the spool."""
+    decisions (stamped with what the stored links keep of each record, `STAMP`) and their
+    explanations go to the spool."""
     held = linking(model_path(job.warehouse, job.run_id), job.registry)
     records = pl.read_parquet(spool_file(job.warehouse, job.run_id, "link", job.source,
                                       job.number, "records"))
     links = link(held.model, held.registry, records, source=job.source, index=held.index)
-    write_frame(links.matches, spool_file(job.warehouse, job.run_id, "link", job.source,
+    write_frame(links.matches.join(records.select(STAMP), on="record_id", how="left"),
+                spool_file(job.warehouse, job.run_id, "link", job.source,
                                        job.number, "matches"))
     spool_explanations(job.warehouse, job.run_id, job.source, job.number, links.explanations)
     return _done(links.matches.height)

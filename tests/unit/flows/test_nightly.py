@@ -125,8 +125,9 @@ def test_a_partial_run_refuses_before_any_full_run(night: Night, tmp_path: Path)
 
 
 def test_publish_report_and_close_write_the_run(night: Night) -> None:
-    summary = nightly.publish.fn(night.warehouse, night.run_id, night.model, night.prepared,
-                                 night.work, night.links, night.found, None)
+    summary = nightly.publish.fn(night.warehouse, night.run_id, night.model,
+                                 night.prepared.versions, night.work, night.links, night.found,
+                                 None)
     total = sum(f.findings.height for f in night.found.values())
     assert summary.created == count(night.warehouse, "SELECT count(*) FROM queue_items") > 0
     assert count(night.warehouse, "SELECT count(*) FROM findings") == total
