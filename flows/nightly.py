@@ -36,6 +36,7 @@ from flows.artifacts import FINDINGS_KEY, SUMMARY_KEY, summary_markdown
 from flows.clock import Clock
 from flows.executors import task_runner
 from flows.partitioned import (
+    STAMP,
     Done,
     FindJob,
     LinkJob,
@@ -54,6 +55,8 @@ from matching.changes import (
     links_after,
     records_to_relink,
 )
+from matching.decisions import MATCHES_SCHEMA
+from matching.discrepancies import FINDINGS_SCHEMA
 from matching.linker import LinkModel, check_model, train
 from matching.partitions import by_person, by_province, count_partitions
 from matching.profiles import vietnamese_profile
@@ -359,7 +362,7 @@ def link_records(warehouse: Path, run_id: int, model: Model, prepared: Prepared,
             due = records.select("record_id", "province").filter(
                 pl.col("record_id").is_in(work[kind].relink.implode()))
             parts = count_partitions(due.height, partition_rows("link", *held))
-            groups = by_province(due, parts)
+            groups = by_province(due, parts) if due.height else []  # nothing due: no task
 
             def jobs(kind: str = kind, records: pl.DataFrame = records,
                      groups: list[pl.Series] = groups) -> Iterator[LinkJob]:
@@ -369,9 +372,11 @@ def link_records(warehouse: Path, run_id: int, model: Model, prepared: Prepared,
                     yield LinkJob(warehouse, run_id, kind, number, registry)
 
             done = run_partitions(link_partition, jobs())
-            matches = pl.concat([pl.read_parquet(spool_file(warehouse, run_id, "link", kind,
-                                                            number, "matches"))
-                                 for number in range(len(done))])
+            matches = pl.concat([
+                pl.DataFrame(schema=MATCHES_SCHEMA).join(records.select(STAMP).clear(),
+                                                         on="record_id", how="left"),
+                *(pl.read_parquet(spool_file(warehouse, run_id, "link", kind, number,
+                                             "matches")) for number in range(len(done)))])
             linked[kind] = Linked(matches.sort("record_id"), tuple(
                 spool_file(warehouse, run_id, "explanations", kind, number)
                 for number in range(len(done))), tuple(done))
@@ -408,7 +413,8 @@ def find_discrepancies(warehouse: Path, run_id: int, prepared: Prepared, work: d
             touched.append(linked_to(now, deceased))
         redo = duplicate_neighbours(plan.before, now, pl.concat(touched).unique())
         redo = redo.filter(redo.is_in(records.get_column("record_id").implode()))
-        parts = count_partitions(redo.len(), partition_rows("discrepancies", *held))
+        parts = (count_partitions(redo.len(), partition_rows("discrepancies", *held))
+                 if redo.len() else 0)  # nothing to find again: no task
         scope = now.filter(pl.col("record_id").is_in(redo.implode()))
 
         def jobs(kind: str = kind, records: pl.DataFrame = records, scope: pl.DataFrame = scope,
@@ -424,8 +430,9 @@ def find_discrepancies(warehouse: Path, run_id: int, prepared: Prepared, work: d
                     yield FindJob(warehouse, run_id, kind, number, as_of)
 
         done = run_partitions(find_partition, jobs())
-        findings = pl.concat([pl.read_parquet(spool_file(warehouse, run_id, "find", kind,
-                                                         number)) for number in range(parts)])
+        findings = pl.concat([pl.DataFrame(schema=FINDINGS_SCHEMA), *(
+            pl.read_parquet(spool_file(warehouse, run_id, "find", kind, number))
+            for number in range(parts))])
         found[kind] = Found(findings.sort("record_id", "kind", "field"),
                             pl.concat([redo, plan.removed]), tuple(done))
         progress(f"{kind}: {findings.height:,} findings of {redo.len():,}"
