@@ -498,14 +498,19 @@ def _publish(con: DuckDBPyConnection, run_id: int, model: Model, registry_sha: s
 
 @step
 def write_report(warehouse: Path, run_id: int) -> Path:
-    """The reviewers' report of this run, beside the warehouse (the run is recorded as
-    succeeded already: a report that cannot be written says so, and that the run did not fail)."""
+    """The reviewers' report of this run, beside the warehouse."""
+    with open_warehouse(warehouse) as con:
+        return render_report(con, report_path(warehouse, run_id))
+
+
+def after_success(run_id: int, what: str, folder: Path, call: Callable[[], R]) -> R:
+    """What a run does once it is recorded as succeeded (its results are published): a
+    failure there says so, and that the run did not fail."""
     try:
-        with open_warehouse(warehouse) as con:
-            return render_report(con, report_path(warehouse, run_id))
+        return call()
     except Exception as exc:
-        raise PopdqError(f"run {run_id} succeeded, but its report could not be written: "
-                         f"{failure_reason(exc, report_path(warehouse, run_id).parent)}") from exc
+        raise PopdqError(f"run {run_id} succeeded, but {what} could not be written: "
+                         f"{failure_reason(exc, folder)}") from exc
 
 
 @step
@@ -595,7 +600,11 @@ def run_steps(warehouse: Path, held: Hold, as_of: dt.date, place: Locality | Non
     message = "; ".join(model.warnings) or None
     clock.resources["workers"] = workers
     close_run(warehouse, run_id, "succeeded", clock, message, model_run_id, counts)
-    report = clock.time("report", lambda: write_report(warehouse, run_id))  # of a succeeded run
-    publish_artifacts(warehouse, run_id, mode, as_of, place, summary, clock, report)
-    close_run(warehouse, run_id, "succeeded", clock, message, model_run_id, counts)
+    report = after_success(run_id, "its report", report_path(warehouse, run_id).parent,
+                           lambda: clock.time("report", lambda: write_report(warehouse, run_id)))
+    after_success(run_id, "its Prefect artifacts", warehouse.parent, lambda: publish_artifacts(
+        warehouse, run_id, mode, as_of, place, summary, clock, report))
+    after_success(run_id, "the report's timing in its run record", warehouse.parent,
+                  lambda: close_run(warehouse, run_id, "succeeded", clock, message, model_run_id,
+                                    counts))
     return Outcome(run_id, summary, report, model.warnings)

@@ -31,8 +31,8 @@ from matching.changes import ROW_HASH, row_hashes
 from matching.discrepancies import find_discrepancies
 from matching.linker import LinkModel, index_registry, link, prepare_registry, prepare_source
 from popdq.contract import DATASETS
-from warehouse.cache import spool_dir, spool_file, write_frame
-from warehouse.db import is_disk_full, owner_only_files
+from warehouse.cache import spool_dir, spool_file, write_frame, write_text
+from warehouse.db import is_disk_full
 from warehouse.linkage import spool_explanations
 
 J = TypeVar("J")
@@ -122,10 +122,7 @@ _shared: dict[Path, pl.DataFrame] = {}
 def spool_model(warehouse: Path, run_id: int, model_json: str) -> Path:
     """The run's model, where every link task reads it (owner-only: its term frequencies
     come from the registry's names)."""
-    path = model_path(warehouse, run_id)
-    with owner_only_files:
-        path.write_text(model_json, encoding="utf-8")
-    return path
+    return write_text(model_json, model_path(warehouse, run_id))
 
 
 def share_registry(path: Path, frame: pl.DataFrame) -> None:

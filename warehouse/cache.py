@@ -12,6 +12,7 @@ them too.
 import hashlib
 import os
 import shutil
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -81,10 +82,19 @@ def keep_prepared(warehouse: Path, dataset: str, sha256: str, frame: pl.DataFram
 def write_frame(frame: pl.DataFrame, path: Path) -> Path:
     """Write a Parquet file, owner-only, under a temporary name first (never half a file); a
     write that fails leaves nothing behind, and a full disk is said in one line."""
+    return _write(path, frame.write_parquet)
+
+
+def write_text(text: str, path: Path) -> Path:
+    """Write a text file (UTF-8) as `write_frame` writes a Parquet one."""
+    return _write(path, lambda partial: partial.write_text(text, encoding="utf-8"))
+
+
+def _write(path: Path, write: Callable[[Path], object]) -> Path:
     partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with owner_only_files:
-            frame.write_parquet(partial)
+            write(partial)
     except Exception as exc:
         partial.unlink(missing_ok=True)
         if is_disk_full(exc):
@@ -112,18 +122,8 @@ def spool_file(warehouse: Path, run_id: int, *name: str | int) -> Path:
 def keep_prepared_parts(warehouse: Path, dataset: str, sha256: str, parts: list[Path]) -> Path:
     """Keep a prepared dataset made of the Parquet files of its slices, in their order,
     streamed: the whole frame is never in memory."""
-    path = prepared_path(warehouse, dataset, sha256)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with owner_only_files:
-            pl.scan_parquet(parts).sink_parquet(partial)
-    except Exception as exc:
-        partial.unlink(missing_ok=True)
-        if is_disk_full(exc):
-            raise PopdqError(disk_full(path.parent)) from exc
-        raise
-    os.replace(partial, path)
-    return path
+    return _write(prepared_path(warehouse, dataset, sha256),
+                  lambda partial: pl.scan_parquet(parts).sink_parquet(partial))
 
 
 def prune_prepared(warehouse: Path, keep: set[tuple[str, str]]) -> list[Path]:

@@ -198,7 +198,3 @@ def test_a_run_shows_its_summary_findings_and_progress_in_prefect(warehouse: Pat
         "flow_run_id": {"any_": [summary["flow_run_id"]]}}})]
     assert any(message.startswith("validated registry:") for message in logs)
     assert any("records linked in" in message for message in logs)
-    names = {run["name"] for run in prefect("/task_runs/filter", {"flow_runs": {
-        "id": {"any_": [summary["flow_run_id"]]}}})}
-    # one task per step and per partition, named for the UI (the first run prepares too)
-    assert {"normalise registry 0", "link tax 0", "discrepancies tax 0", "publish"} <= names

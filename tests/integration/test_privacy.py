@@ -204,6 +204,10 @@ def test_no_person_id_or_name_leaves_the_warehouse(flow: Flow, secrets: Secrets)
     keys = {value for database in databases for where, value in sqlite_texts(database)
             if where == "artifact.key"}
     assert {"popdq-run-summary", "popdq-findings"} <= keys  # left by runs on the temporary server
+    names = {value for database in databases for where, value in sqlite_texts(database)
+             if where == "task_run.name"}
+    # one task run per step and per partition, named for the UI (the first run prepares)
+    assert {"normalise registry 0", "link tax 0", "discrepancies tax 0", "publish"} <= names
     reports = sorted((flow.warehouse.parent / "reports").glob("run-*.html"))
     assert len(reports) == 2
     scanned = files_under(flow.home, flow.docs, flow.report, *reports)
