@@ -488,8 +488,9 @@ def _publish(con: DuckDBPyConnection, run_id: int, model: Model, registry_sha: s
     for kind, linked in links.items():
         replace_links(con, run_id=run_id, source=kind,
                       records=work[kind].replaced,
-                      matches=linked.matches.with_columns(pl.lit(registry_sha).alias("registry_sha256"),
-                                    pl.lit(model_run_id).alias("model_run_id")),
+                      matches=linked.matches.with_columns(
+                          pl.lit(registry_sha).alias("registry_sha256"),
+                          pl.lit(model_run_id).alias("model_run_id")),
                       explanations=linked.explanations)
         replace_findings(con, run_id=run_id, source=kind, findings=found[kind].findings,
                          records=found[kind].records)

@@ -84,8 +84,8 @@ class PrepareJob:
 @partition_task("normalise {job.kind} {job.number}")
 def prepare_partition(job: PrepareJob) -> Done:
     """Normalise one slice of a dataset's rows (contract columns) into prepared rows."""
-    rows = pl.read_parquet(spool_file(job.warehouse, job.run_id, "prepare", job.kind, job.number,
-                                   "rows"))
+    rows = pl.read_parquet(spool_file(job.warehouse, job.run_id, "prepare", job.kind,
+                                      job.number, "rows"))
     prepared = (prepare_registry(rows) if job.kind == "registry"
                 else prepare_source(job.kind, rows))
     write_frame(prepared.with_columns(row_hashes(rows, DATASETS[job.kind].columns)),
@@ -158,11 +158,11 @@ def link_partition(job: LinkJob) -> Done:
     explanations go to the spool."""
     held = linking(model_path(job.warehouse, job.run_id), job.registry)
     records = pl.read_parquet(spool_file(job.warehouse, job.run_id, "link", job.source,
-                                      job.number, "records"))
+                                         job.number, "records"))
     links = link(held.model, held.registry, records, source=job.source, index=held.index)
     write_frame(links.matches.join(records.select(STAMP), on="record_id", how="left"),
-                spool_file(job.warehouse, job.run_id, "link", job.source,
-                                       job.number, "matches"))
+                spool_file(job.warehouse, job.run_id, "link", job.source, job.number,
+                           "matches"))
     spool_explanations(job.warehouse, job.run_id, job.source, job.number, links.explanations)
     return _done(links.matches.height)
 
@@ -181,7 +181,7 @@ def find_partition(job: FindJob) -> Done:
     """The findings of one partition's records (with every record linked to the same
     persons), from the inputs the client spooled (`FIND_INPUTS`)."""
     inputs = {name: pl.read_parquet(spool_file(job.warehouse, job.run_id, "find", job.source,
-                                            job.number, name)) for name in FIND_INPUTS}
+                                               job.number, name)) for name in FIND_INPUTS}
     findings = find_discrepancies(job.source, as_of=job.as_of, **inputs)
     write_frame(findings, spool_file(job.warehouse, job.run_id, "find", job.source, job.number))
     return _done(findings.height)

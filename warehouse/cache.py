@@ -73,12 +73,6 @@ def read_prepared(warehouse: Path, dataset: str, sha256: str,
     return (scan if where is None else scan.filter(where)).collect()
 
 
-def keep_prepared(warehouse: Path, dataset: str, sha256: str, frame: pl.DataFrame) -> Path:
-    """Keep a prepared frame (written to a temporary name first: never half a file). A
-    write that fails leaves nothing behind: on a full disk, the run can still record why."""
-    return write_frame(frame, prepared_path(warehouse, dataset, sha256))
-
-
 def write_frame(frame: pl.DataFrame, path: Path) -> Path:
     """Write a Parquet file, owner-only, under a temporary name first (never half a file); a
     write that fails leaves nothing behind, and a full disk is said in one line."""

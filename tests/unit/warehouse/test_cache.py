@@ -7,7 +7,6 @@ from pathlib import Path
 import polars as pl
 
 from warehouse.cache import (
-    keep_prepared,
     keep_prepared_parts,
     prepared_path,
     prune_prepared,
@@ -24,7 +23,7 @@ OLD, NEW = "a" * 64, "b" * 64
 def test_a_kept_frame_is_read_back_whole_or_filtered(tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
     frame = pl.DataFrame({"record_id": ["1", "2", "3"], "province": ["01", "79", "01"]})
-    keep_prepared(db, "tax", NEW, frame)
+    write_frame(frame, prepared_path(db, "tax", NEW))
     assert (prepared_path(db, "tax", NEW).stat().st_mode & 0o777) == 0o600
     assert read_prepared(db, "tax", NEW) is not None
     assert read_prepared(db, "tax", NEW, pl.col("province") == "01").height == 2  # type: ignore[union-attr]
@@ -47,7 +46,7 @@ def test_pruning_keeps_what_a_run_can_still_read(tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
     frame = pl.DataFrame({"x": [1]})
     for dataset, sha in (("tax", OLD), ("tax", NEW), ("registry", OLD), ("registry", NEW)):
-        keep_prepared(db, dataset, sha, frame)
+        write_frame(frame, prepared_path(db, dataset, sha))
     other_code = work_dir(db) / f"tax-{NEW[:32]}-0123456789abcdef.parquet"
     other_code.write_bytes(b"")
     dead = work_dir(db) / f".tax-{NEW[:32]}-x.parquet.{2**22 + 1}.tmp"  # above pid_max
