@@ -113,6 +113,15 @@ def step_of(db: Path, pid: int) -> str | None:
     return str(note["step"]) if note.get("pid") == pid and note.get("step") else None
 
 
+def holds_lock(pid: int, path: Path) -> bool:
+    """Whether the process holds DuckDB's lock on this file (an fcntl lock, /proc/locks):
+    having it open is not enough, a process may be reading its header before it connects."""
+    inode = path.stat().st_ino
+    with open("/proc/locks", encoding="ascii") as locks:
+        return any(fields[4] == str(pid) and fields[5].rsplit(":", 1)[-1] == str(inode)
+                   for fields in (line.split() for line in locks) if len(fields) > 5)
+
+
 def freeze_at(process: subprocess.Popen[str], db: Path, step: str, *,
               holding_the_file: bool) -> None:
     """SIGSTOP a run once it is at `step` (and, if asked, has the warehouse open): it stays
@@ -125,7 +134,7 @@ def freeze_at(process: subprocess.Popen[str], db: Path, step: str, *,
             os.kill(process.pid, signal.SIGSTOP)
             wait_until(lambda: state(process.pid) == "T", "the run to stop")
             if step_of(db, process.pid) == step and (
-                    not holding_the_file or has_open(process.pid, db)):
+                    not holding_the_file or holds_lock(process.pid, db)):
                 return
             os.kill(process.pid, signal.SIGCONT)
         time.sleep(0.005)
