@@ -83,14 +83,18 @@ def _criteria_cards(kinds: pl.DataFrame) -> str:
 def _writing(names: pl.DataFrame) -> pl.DataFrame:
     """Per source: names without diacritics, in capitals, with keystrokes left in."""
     flags = normalise_names(names, "full_name", "n_")
+
+    def records(flag: pl.Expr) -> pl.Expr:
+        return pl.col("records").filter(flag).sum()
+
     return flags.group_by("source").agg(
-        pl.len().alias("records"),
-        pl.col("n_no_diacritics").sum().alias("without diacritics"),
-        pl.col("n_upper_case").sum().alias("all capitals"),
-        (pl.col("n_repaired_telex") | pl.col("n_repaired_vni")).sum()
+        pl.col("records").sum(),
+        records(pl.col("n_no_diacritics")).alias("without diacritics"),
+        records(pl.col("n_upper_case")).alias("all capitals"),
+        records(pl.col("n_repaired_telex") | pl.col("n_repaired_vni"))
         .alias("Telex/VNI keystrokes"),
-        pl.col("n_other_tone_style").sum().alias("other tone placement"),
-        pl.col("n_nfd").sum().alias("decomposed (NFD)"),
+        records(pl.col("n_other_tone_style")).alias("other tone placement"),
+        records(pl.col("n_nfd")).alias("decomposed (NFD)"),
     ).sort("source")
 
 

@@ -88,12 +88,13 @@ def top_items(con: duckdb.DuckDBPyConnection, locality: Locality | None,
 
 
 def source_names(con: duckdb.DuckDBPyConnection, locality: Locality | None) -> pl.DataFrame:
-    """Every source record's name as written (for clean-data figures), with its source."""
+    """Each name as written in a source (for clean-data figures), with its number of
+    records: a name shared by many records is normalised once."""
     where, where_params = in_locality(locality, alias="m")
     parts = [
-        f"SELECT ? AS source, s.full_name FROM {DATASETS[kind].table} s"
+        f"SELECT ? AS source, s.full_name, count(*) AS records FROM {DATASETS[kind].table} s"
         " LEFT JOIN matches m ON m.source = ? AND m.record_id = s.record_id"
-        f" WHERE {where}"
+        f" WHERE {where} GROUP BY s.full_name"
         for kind in SOURCE_KINDS
     ]
     params = [p for kind in SOURCE_KINDS for p in (kind, kind, *where_params)]

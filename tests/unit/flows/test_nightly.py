@@ -14,10 +14,12 @@ import pytest
 import synth
 from flows import nightly
 from flows.clock import Clock
+from popdq.contract import DATASETS
 from popdq.errors import BadParameter, PopdqError
 from popdq.localities import parse_locality
 from warehouse.datasets import load_file
 from warehouse.db import open_warehouse
+from warehouse.reporting import source_names
 
 AS_OF = dt.date(2026, 7, 1)
 SOURCES = ["social_insurance", "tax", "health_insurance"]
@@ -140,6 +142,11 @@ def test_publish_report_and_close_write_the_run(night: Night) -> None:
     nightly.close_run.fn(night.warehouse, night.run_id, "succeeded", Clock(), None)
     report = nightly.write_report.fn(night.warehouse, night.run_id)
     assert report.name == f"run-{night.run_id:05d}.html" and report.stat().st_size > 0
+    with open_warehouse(night.warehouse) as con:  # clean-data figures count records
+        names = source_names(con, None)
+    assert names.height < names.get_column("records").sum() == sum(
+        count(night.warehouse, f"SELECT count(*) FROM {DATASETS[kind].table}")
+        for kind in SOURCES)
     assert count(night.warehouse, "SELECT count(*) FROM runs WHERE status = 'succeeded'") == 1
 
 
