@@ -31,7 +31,15 @@ from matching.changes import ROW_HASH, row_hashes
 from matching.discrepancies import find_discrepancies
 from matching.linker import LinkModel, index_registry, link, prepare_registry, prepare_source
 from popdq.contract import DATASETS
-from warehouse.cache import spool_dir, spool_file, write_frame, write_text
+from warehouse.cache import (
+    keep_registry_keys,
+    keys_path,
+    read_registry_keys,
+    spool_dir,
+    spool_file,
+    write_frame,
+    write_text,
+)
 from warehouse.db import is_disk_full
 from warehouse.linkage import spool_explanations
 
@@ -134,13 +142,20 @@ def share_registry(path: Path, frame: pl.DataFrame) -> None:
 
 
 def linking(model: Path, registry: Path) -> Linking:
-    """The model, prepared registry and its blocking keys, once per process and run."""
+    """The model, prepared registry and its blocking keys, once per process and run. The
+    keys are kept beside the prepared registry (`warehouse.cache.keys_path`): computed by
+    the first run that links against that registry version, read by the others."""
     with _linking_lock:
         if (model, registry) not in _linking:
             _linking.clear()
             linkage = LinkModel.from_json(model.read_text(encoding="utf-8"))
             held = _shared[registry] if registry in _shared else pl.read_parquet(registry)
-            _linking[model, registry] = Linking(linkage, held, index_registry(linkage, held))
+            keys = keys_path(registry, linkage.profile)
+            index = read_registry_keys(keys)
+            if index is None:
+                index = index_registry(linkage, held)
+                keep_registry_keys(keys, index)
+            _linking[model, registry] = Linking(linkage, held, index)
         return _linking[model, registry]
 
 

@@ -10,6 +10,7 @@ them too.
 """
 
 import hashlib
+import json
 import os
 import shutil
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import polars as pl
 
+from matching.blocking import LEFT_ROW, LeftKeys
 from popdq.errors import PopdqError
 from warehouse.db import disk_full, is_disk_full, owner_only_files
 
@@ -73,6 +75,36 @@ def read_prepared(warehouse: Path, dataset: str, sha256: str,
     return (scan if where is None else scan.filter(where)).collect()
 
 
+def keys_path(prepared: Path, profile: str) -> Path:
+    """Where the blocking keys of a kept prepared registry are kept, under one profile's
+    rules: beside it, named after it (`prune_prepared` keeps or removes both)."""
+    return prepared.with_name(f"{prepared.stem}.{profile}-keys.parquet")
+
+
+_RULE, _SKIPPED = "rule", "popdq.skipped"
+
+
+def keep_registry_keys(path: Path, index: dict[str, LeftKeys]) -> Path:
+    """Keep a registry's blocking keys (`matching.blocking.index_left`): one file, a row per
+    (rule, left_row, key), each rule's skipped count in the file's metadata."""
+    frame = pl.concat([pl.DataFrame(schema={_RULE: pl.String, LEFT_ROW: pl.UInt32}), *(
+        found.keys.select(pl.lit(rule).alias(_RULE), pl.all())
+        for rule, found in index.items())], how="diagonal")
+    skipped = json.dumps({rule: found.skipped for rule, found in index.items()})
+    return _write(path, lambda partial: frame.write_parquet(
+        partial, metadata={_SKIPPED: skipped}))
+
+
+def read_registry_keys(path: Path) -> dict[str, LeftKeys] | None:
+    """The blocking keys `keep_registry_keys` kept, as they were; None if none are kept."""
+    if not path.is_file():
+        return None
+    skipped: dict[str, int] = json.loads(pl.read_parquet_metadata(path)[_SKIPPED])
+    frame = pl.read_parquet(path)
+    return {rule: LeftKeys(frame.filter(pl.col(_RULE) == rule).drop(_RULE), count)
+            for rule, count in skipped.items()}
+
+
 def write_frame(frame: pl.DataFrame, path: Path) -> Path:
     """Write a Parquet file, owner-only, under a temporary name first (never half a file); a
     write that fails leaves nothing behind, and a full disk is said in one line."""
@@ -115,9 +147,13 @@ def spool_file(warehouse: Path, run_id: int, *name: str | int) -> Path:
 
 def keep_prepared_parts(warehouse: Path, dataset: str, sha256: str, parts: list[Path]) -> Path:
     """Keep a prepared dataset made of the Parquet files of its slices, in their order,
-    streamed: the whole frame is never in memory."""
-    return _write(prepared_path(warehouse, dataset, sha256),
+    streamed: the whole frame is never in memory. Keys kept of a previous file of that
+    name go: they are computed again from this one."""
+    path = _write(prepared_path(warehouse, dataset, sha256),
                   lambda partial: pl.scan_parquet(parts).sink_parquet(partial))
+    for keys in path.parent.glob(f"{path.stem}.*-keys.parquet"):
+        keys.unlink(missing_ok=True)
+    return path
 
 
 def prune_prepared(warehouse: Path, keep: set[tuple[str, str]]) -> list[Path]:
@@ -125,7 +161,7 @@ def prune_prepared(warehouse: Path, keep: set[tuple[str, str]]) -> list[Path]:
     dataset version not in `keep` (dataset, sha256), the partial files of a process that is
     gone, and what runs spooled (call it when no run is under way). Returns what it
     removed."""
-    kept = {prepared_path(warehouse, dataset, sha256) for dataset, sha256 in keep}
+    kept = {prepared_path(warehouse, dataset, sha256).stem for dataset, sha256 in keep}
     removed = []
     for path in sorted(work_dir(warehouse).iterdir()):
         if path.is_dir() and path.name.startswith("run-"):
@@ -135,8 +171,8 @@ def prune_prepared(warehouse: Path, keep: set[tuple[str, str]]) -> list[Path]:
         if path.name.startswith(".") and path.name.endswith(".tmp"):
             pid = path.name.rsplit(".", 2)[-2]
             stale = not (pid.isdigit() and _alive(int(pid)))
-        elif path.suffix == ".parquet":
-            stale = path not in kept  # another version's, or another popdq's
+        elif path.suffix == ".parquet":  # a prepared file, or its keys (`keys_path`)
+            stale = path.name.split(".", 1)[0] not in kept  # another version's or popdq's
         else:
             continue
         if stale:

@@ -19,7 +19,7 @@ from matching.linker import link, prepare_registry, prepare_source, train
 from matching.partitions import by_province
 from popdq.contract import DATASETS
 from popdq.errors import PopdqError
-from warehouse.cache import spool_file, write_frame
+from warehouse.cache import keys_path, spool_file, write_frame
 
 RUN = 3
 
@@ -69,9 +69,18 @@ def test_link_partitions_read_the_kept_registry_and_give_what_one_call_gives(
     explanations = pl.read_parquet([spool_file(warehouse, RUN, "explanations", "tax", n)
                                     for n in range(len(groups))])
     assert explanations.height == whole.explanations.height
-    for path in [partitioned.model_path(warehouse, RUN),
+    keys = keys_path(kept, model.profile)  # the registry's blocking keys, kept beside it
+    for path in [partitioned.model_path(warehouse, RUN), keys,
                  spool_file(warehouse, RUN, "link", "tax", 0, "matches")]:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600  # personal data: owner-only
+
+    before = keys.stat().st_mtime_ns  # a later run reads them rather than compute them
+    for n in range(len(groups)):
+        partitioned.link_partition.fn(partitioned.LinkJob(warehouse, RUN, "tax", n, kept))
+    partitioned.forget_linking()
+    again = pl.concat([pl.read_parquet(spool_file(warehouse, RUN, "link", "tax", n, "matches"))
+                       for n in range(len(groups))])
+    assert again.equals(matches) and keys.stat().st_mtime_ns == before
 
 
 def test_find_partition_finds_from_the_inputs_the_client_spooled(
