@@ -20,7 +20,7 @@ no caching), so no personal data reaches Prefect's storage, parameters or logs.
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -45,11 +45,11 @@ from flows.partitioned import (
     forget_linking,
     link_partition,
     prepare_partition,
-    share_registry,
     spool_model,
 )
 from flows.partitioning import partition_rows
 from matching.changes import (
+    ROW_HASH,
     duplicate_neighbours,
     linked_to,
     links_after,
@@ -127,12 +127,37 @@ class Outcome:
 @dataclass(frozen=True)
 class Prepared:
     """The registry and the sources in scope, as the linkage engine prepares them (each
-    frame with the `row_hash` of its contract row)."""
+    frame with the `row_hash` of its contract row), kept on disk per dataset version
+    (`warehouse.cache`): a step reads what it needs when it needs it, so no dataset is held
+    whole from one step to the next."""
 
+    warehouse: Path
     versions: dict[str, Version]
-    registry: pl.DataFrame
-    records: dict[str, pl.DataFrame]
+    sources: tuple[str, ...]
+    locality: Locality | None
     done: tuple[Done, ...] = ()
+
+    def read(self, kind: str, columns: Sequence[str] | None = None) -> pl.DataFrame:
+        """A prepared dataset in its kept order: the registry whole, a source's records in
+        scope; only `columns` if given."""
+        frame = read_prepared(self.warehouse, kind, self.versions[kind].sha256,
+                              self._where(kind), columns)
+        assert frame is not None  # kept by `prepare`, pruned only by a publish
+        return frame
+
+    def rows(self, kind: str) -> int:
+        """Rows in scope: the registry's, a source's records in scope."""
+        scan = pl.scan_parquet(self.path(kind))
+        where = self._where(kind)
+        return int((scan if where is None else scan.filter(where)).select(pl.len())
+                   .collect().item())
+
+    def path(self, kind: str) -> Path:
+        return prepared_path(self.warehouse, kind, self.versions[kind].sha256)
+
+    def _where(self, kind: str) -> pl.Expr | None:
+        return (None if kind == "registry" or self.locality is None
+                else pl.col(self.locality.level) == self.locality.code)
 
 
 @dataclass(frozen=True)
@@ -223,20 +248,17 @@ def prepare(warehouse: Path, run_id: int, sources: list[str], locality: Locality
     parameters included, travels with every task submitted inside it."""
     with open_warehouse(warehouse) as con:
         versions = current_versions(con)
-    where = None if locality is None else pl.col(locality.level) == locality.code
     done: list[Done] = []
-    frames = {kind: _prepared(warehouse, run_id, kind, versions[kind], full,
-                              where if kind != "registry" else None, done)
-              for kind in ("registry", *sources)}
-    return Prepared(versions, frames.pop("registry"), frames, tuple(done))
+    for kind in ("registry", *sources):
+        _prepare(warehouse, run_id, kind, versions[kind], full, done)
+    return Prepared(warehouse, versions, tuple(sources), locality, tuple(done))
 
 
-def _prepared(warehouse: Path, run_id: int, kind: str, version: Version, full: bool,
-              where: pl.Expr | None, done: list[Done]) -> pl.DataFrame:
-    kept = None if full else read_prepared(warehouse, kind, version.sha256, where)
-    if kept is not None:
-        progress(f"{kind}: {kept.height:,} prepared rows read as kept")
-        return kept
+def _prepare(warehouse: Path, run_id: int, kind: str, version: Version, full: bool,
+             done: list[Done]) -> None:
+    if not full and prepared_path(warehouse, kind, version.sha256).is_file():
+        progress(f"{kind}: prepared as kept for its version")
+        return
 
     def jobs() -> Iterator[PrepareJob]:
         with open_warehouse(warehouse) as con:
@@ -251,9 +273,6 @@ def _prepared(warehouse: Path, run_id: int, kind: str, version: Version, full: b
     done += parts
     progress(f"{kind}: {sum(p.rows for p in parts):,} rows prepared in {len(parts)}"
              " partition(s) and kept")
-    prepared = read_prepared(warehouse, kind, version.sha256, where)
-    assert prepared is not None  # kept just now
-    return prepared
 
 
 def workers_peak_rss(done: Iterable[Done]) -> dict[str, float]:
@@ -285,26 +304,32 @@ def choose_model(warehouse: Path, prepared: Prepared, *, partial: bool,
         if partial:
             raise PopdqError("no full run yet: run `popdq run` without --locality or --source"
                              " first")
-        return Model(train(prepared.registry, prepared.records, seed=0).to_json(), None)
+        return Model(_train(prepared), None)
     run_id, model_json = stored
     model = LinkModel.from_json(model_json)
     try:
         check_model(model)
     except ValueError as exc:
         raise PopdqError(f"{exc} (full run {run_id}): run `popdq run --retrain` first") from None
-    missing = [kind for kind in prepared.records if kind not in {p.source for p in model.sources}
-               and prepared.records[kind].height]
+    missing = [kind for kind in prepared.sources
+               if kind not in {p.source for p in model.sources} and prepared.rows(kind)]
     if missing:
         if partial:
             raise PopdqError(f"the model of full run {run_id} has no {missing[0]}: "
                              "run `popdq run --retrain` first")
-        return Model(train(prepared.registry, prepared.records, seed=0).to_json(), None,
+        return Model(_train(prepared), None,
                      (f"the model of run {run_id} had no {missing[0]}: trained a new one",))
-    moved = abs(prepared.registry.height - model.left_rows) / max(model.left_rows, 1)
-    advice = ((f"the registry has {prepared.registry.height:,} persons, the model was trained"
+    persons = prepared.rows("registry")
+    moved = abs(persons - model.left_rows) / max(model.left_rows, 1)
+    advice = ((f"the registry has {persons:,} persons, the model was trained"
                f" on {model.left_rows:,}: retraining (popdq run --retrain) is advisable",)
               if moved > RETRAIN_ADVISED_SHARE else ())
     return Model(model_json, run_id, advice)
+
+
+def _train(prepared: Prepared) -> str:
+    return train(prepared.read("registry"), {kind: prepared.read(kind)
+                                             for kind in prepared.sources}, seed=0).to_json()
 
 
 @step
@@ -315,8 +340,12 @@ def plan_work(warehouse: Path, prepared: Prepared, model: Model, *,
     registry_sha = prepared.versions["registry"].sha256
     plans = {}
     with open_warehouse(warehouse) as con:
-        for kind, records in prepared.records.items():
+        for kind in prepared.sources:
             before = read_link_state(con, kind, locality)
+            old_shas = before.get_column("registry_sha256").drop_nulls().unique()
+            old_shas = old_shas.filter(old_shas != registry_sha)
+            # the blocking keys only if a registry person may have changed since a link
+            records = prepared.read(kind, None if old_shas.len() else ["record_id", ROW_HASH])
             current = records.get_column("record_id")
             removed = before.get_column("record_id").filter(
                 ~before.get_column("record_id").is_in(current.implode()))
@@ -326,14 +355,13 @@ def plan_work(warehouse: Path, prepared: Prepared, model: Model, *,
             if everything or model.run_id is None:
                 relink = current.sort()
             else:
-                old_shas = before.get_column("registry_sha256").drop_nulls().unique()
                 relink = records_to_relink(
                     records, before, model_run_id=model.run_id, registry_sha=registry_sha,
-                    registry=prepared.registry, rules=rules,
-                    old_registries={sha: read_prepared(warehouse, "registry", sha)
-                                    for sha in old_shas if sha != registry_sha})
+                    registry=prepared.read("registry") if old_shas.len() else None,
+                    rules=rules, old_registries={sha: read_prepared(warehouse, "registry", sha)
+                                                 for sha in old_shas})
             plans[kind] = Work(relink, removed.sort(), before)
-            progress(f"{kind}: {relink.len():,} of {records.height:,} records to link,"
+            progress(f"{kind}: {relink.len():,} of {current.len():,} records to link,"
                      f" {removed.len():,} gone from the extract")
     return plans
 
@@ -352,17 +380,18 @@ def link_records(warehouse: Path, run_id: int, model: Model, prepared: Prepared,
                  work: dict[str, Work]) -> dict[str, Linked]:
     """Link the records each source's work names, with the model, one task per partition
     (`matching.partitions`), each against the whole prepared registry."""
-    registry = prepared_path(warehouse, "registry", prepared.versions["registry"].sha256)
+    registry = prepared.path("registry")
     spool_model(warehouse, run_id, model.json)
-    share_registry(registry, prepared.registry)  # what tasks in this process link against
-    held = [prepared.registry, *prepared.records.values()]
     linked = {}
     try:
-        for kind, records in prepared.records.items():
-            due = records.select("record_id", "province").filter(
-                pl.col("record_id").is_in(work[kind].relink.implode()))
-            parts = count_partitions(due.height, partition_rows("link", *held))
-            groups = by_province(due, parts) if due.height else []  # nothing due: no task
+        for kind in prepared.sources:
+            due = work[kind].relink
+            records = prepared.read(kind) if due.len() else pl.DataFrame()  # nothing due: no task
+            # the linking tasks of this process hold the registry (about twice its file)
+            held = 2 * prepared.path("registry").stat().st_size + int(records.estimated_size())
+            parts = count_partitions(due.len(), partition_rows("link", held))
+            groups = by_province(records.select("record_id", "province").filter(
+                pl.col("record_id").is_in(due.implode())), parts) if due.len() else []
 
             def jobs(kind: str = kind, records: pl.DataFrame = records,
                      groups: list[pl.Series] = groups) -> Iterator[LinkJob]:
@@ -372,18 +401,24 @@ def link_records(warehouse: Path, run_id: int, model: Model, prepared: Prepared,
                     yield LinkJob(warehouse, run_id, kind, number, registry)
 
             done = run_partitions(link_partition, jobs())
+            del records
             matches = pl.concat([
-                pl.DataFrame(schema=MATCHES_SCHEMA).join(records.select(STAMP).clear(),
+                pl.DataFrame(schema=MATCHES_SCHEMA).join(_stamp_schema(prepared, kind),
                                                          on="record_id", how="left"),
                 *(pl.read_parquet(spool_file(warehouse, run_id, "link", kind, number,
                                              "matches")) for number in range(len(done)))])
             linked[kind] = Linked(matches.sort("record_id"), tuple(
                 spool_file(warehouse, run_id, "explanations", kind, number)
                 for number in range(len(done))), tuple(done))
-            progress(f"{kind}: {due.height:,} records linked in {len(done)} partition(s)")
+            progress(f"{kind}: {due.len():,} records linked in {len(done)} partition(s)")
     finally:
         forget_linking()
     return linked
+
+
+def _stamp_schema(prepared: Prepared, kind: str) -> pl.DataFrame:
+    """An empty frame of the `STAMP` columns as a source's prepared file holds them."""
+    return pl.DataFrame(schema=pl.read_parquet_schema(prepared.path(kind))).select(STAMP)
 
 
 @dataclass(frozen=True)
@@ -401,19 +436,21 @@ def find_discrepancies(warehouse: Path, run_id: int, prepared: Prepared, work: d
     the records linked to the same persons, and records whose activity is a date. One task
     per partition of linked persons (`matching.partitions.by_person`)."""
     found = {}
-    held = [prepared.registry, *prepared.records.values()]
     with open_warehouse(warehouse) as con:
         deceased = read_dataset(con, "registry", columns=["person_id", "status"]).filter(
             pl.col("status") == "deceased").get_column("person_id")
-    for kind, records in prepared.records.items():
+    registry = functools.cache(functools.partial(prepared.read, "registry"))  # once, if needed
+    for kind in prepared.sources:
         plan, version = work[kind], prepared.versions[kind]
         now = links_after(plan.before, links[kind].matches, plan.replaced)
         touched = [plan.replaced]
         if DATASETS[kind].active.value is None:  # active until a date: the run date counts
             touched.append(linked_to(now, deceased))
         redo = duplicate_neighbours(plan.before, now, pl.concat(touched).unique())
+        records = prepared.read(kind)
         redo = redo.filter(redo.is_in(records.get_column("record_id").implode()))
-        parts = (count_partitions(redo.len(), partition_rows("discrepancies", *held))
+        held = int(records.estimated_size()) + 2 * prepared.path("registry").stat().st_size
+        parts = (count_partitions(redo.len(), partition_rows("discrepancies", held))
                  if redo.len() else 0)  # nothing to find again: no task
         scope = now.filter(pl.col("record_id").is_in(redo.implode()))
 
@@ -422,7 +459,7 @@ def find_discrepancies(warehouse: Path, run_id: int, prepared: Prepared, work: d
             with open_warehouse(warehouse) as con:
                 failures = validation_failures(con, kind, sha256, code_version())
                 for number, ids in enumerate(by_person(scope, parts)):
-                    inputs = _find_inputs(con, kind, records, prepared.registry, scope.filter(
+                    inputs = _find_inputs(con, kind, records, registry(), scope.filter(
                         pl.col("record_id").is_in(ids.implode())), failures)
                     for name, frame in inputs.items():
                         write_frame(frame, spool_file(warehouse, run_id, "find", kind, number,
@@ -430,6 +467,7 @@ def find_discrepancies(warehouse: Path, run_id: int, prepared: Prepared, work: d
                     yield FindJob(warehouse, run_id, kind, number, as_of)
 
         done = run_partitions(find_partition, jobs())
+        del records
         findings = pl.concat([pl.DataFrame(schema=FINDINGS_SCHEMA), *(
             pl.read_parquet(spool_file(warehouse, run_id, "find", kind, number))
             for number in range(parts))])
@@ -575,26 +613,23 @@ def run_steps(warehouse: Path, held: Hold, as_of: dt.date, place: Locality | Non
         clock.time("validate", lambda: validate(warehouse, run_id, ["registry", *sources], full))
         prepared = clock.time("normalise", lambda: prepare(warehouse, run_id, sources, place,
                                                            full))
-        # bound with functools.partial, not closed over: `prepared` can go before publish
-        model = clock.time("model", functools.partial(
-            choose_model, warehouse, prepared, partial=scoped, retrain=retrain))
+        model = clock.time("model", lambda: choose_model(warehouse, prepared, partial=scoped,
+                                                         retrain=retrain))
         model_run_id = model.run_id if model.run_id is not None else run_id
-        work = clock.time("plan", functools.partial(
-            plan_work, warehouse, prepared, model, locality=place, everything=full or scoped))
-        links = clock.time("match", functools.partial(
-            link_records, warehouse, run_id, model, prepared, work))
-        found = clock.time("discrepancies", functools.partial(
-            find_discrepancies, warehouse, run_id, prepared, work, links, as_of))
-        counts = {kind: {"records": prepared.records[kind].height,
+        work = clock.time("plan", lambda: plan_work(warehouse, prepared, model, locality=place,
+                                                    everything=full or scoped))
+        links = clock.time("match", lambda: link_records(warehouse, run_id, model, prepared,
+                                                         work))
+        found = clock.time("discrepancies", lambda: find_discrepancies(
+            warehouse, run_id, prepared, work, links, as_of))
+        counts = {kind: {"records": prepared.rows(kind),
                          "relinked": work[kind].relink.len(), "removed": work[kind].removed.len(),
                          "findings_redone": found[kind].records.len()} for kind in sources}
         workers = workers_peak_rss([*prepared.done, *(
             d for linked in links.values() for d in linked.done), *(
             d for result in found.values() for d in result.done)])
-        versions = prepared.versions
-        del prepared  # the largest frames a run holds, and publishing needs none of them
         summary = clock.time("publish", lambda: publish(
-            warehouse, run_id, model, versions, work, links, found, place))
+            warehouse, run_id, model, prepared.versions, work, links, found, place))
     except Exception as exc:
         close_run(warehouse, run_id, "failed", clock, str(exc).splitlines()[0], model_run_id)
         raise

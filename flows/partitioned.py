@@ -124,21 +124,12 @@ class Linking:
 
 _linking_lock = threading.Lock()
 _linking: dict[tuple[Path, Path], Linking] = {}
-_shared: dict[Path, pl.DataFrame] = {}
 
 
 def spool_model(warehouse: Path, run_id: int, model_json: str) -> Path:
     """The run's model, where every link task reads it (owner-only: its term frequencies
     come from the registry's names)."""
     return write_text(model_json, model_path(warehouse, run_id))
-
-
-def share_registry(path: Path, frame: pl.DataFrame) -> None:
-    """The prepared registry kept at `path`, as the client already holds it: link tasks run
-    in this process (the local runner's threads) use it rather than read a second copy."""
-    with _linking_lock:
-        _shared.clear()
-        _shared[path] = frame
 
 
 def linking(model: Path, registry: Path) -> Linking:
@@ -149,7 +140,7 @@ def linking(model: Path, registry: Path) -> Linking:
         if (model, registry) not in _linking:
             _linking.clear()
             linkage = LinkModel.from_json(model.read_text(encoding="utf-8"))
-            held = _shared[registry] if registry in _shared else pl.read_parquet(registry)
+            held = pl.read_parquet(registry)
             keys = keys_path(registry, linkage.profile)
             index = read_registry_keys(keys)
             if index is None:
@@ -163,7 +154,6 @@ def forget_linking() -> None:
     """Free what linking held in this process once the run's links are made."""
     with _linking_lock:
         _linking.clear()
-        _shared.clear()
 
 
 @partition_task("link {job.source} {job.number}")

@@ -1,15 +1,13 @@
 """How many partitions a step needs to stay within POPDQ_MEMORY_LIMIT.
 
-A run holds the prepared registry and sources (their size is known) and works
-through the records partition by partition (`matching.partitions`),
+A step holds some prepared frames (their size is known) and works through the
+records partition by partition (`matching.partitions`),
 `CONCURRENT_PARTITIONS` at a time; the working memory of one partition is about
 its rows times what a row costs in that step, measured at 1M persons
 (`make bench`, docs/scale.md). Partitions
 are also capped in rows: past that size a partition is no faster, only larger
 (and POPDQ_PARTITION_ROWS caps them lower).
 """
-
-import polars as pl
 
 from flows.executors import CONCURRENT_PARTITIONS
 from popdq.settings import memory_limit, partition_rows_cap
@@ -28,9 +26,9 @@ MIN_ROWS = 10_000
 """Nor fewer: under a tight limit, many tiny partitions would cost more than they save."""
 
 
-def partition_rows(step: str, *held: pl.DataFrame) -> int:
-    """The rows a partition of `step` may hold, beside the frames the run holds (`held`)."""
-    room = memory_limit() * (1 - DUCKDB_MEMORY_SHARE) - sum(f.estimated_size() for f in held)
+def partition_rows(step: str, held: int = 0) -> int:
+    """The rows a partition of `step` may hold, beside what the step holds (`held` bytes)."""
+    room = memory_limit() * (1 - DUCKDB_MEMORY_SHARE) - held
     rows = max(MIN_ROWS, min(MAX_ROWS, int(room / CONCURRENT_PARTITIONS
                                            // BYTES_PER_ROW[step])))
     cap = partition_rows_cap()

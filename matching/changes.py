@@ -80,7 +80,7 @@ LINK_COLUMNS = ("record_id", "person_id", "score", "decision", "second_person_id
 
 
 def records_to_relink(records: pl.DataFrame, before: pl.DataFrame, *, model_run_id: int,
-                      registry_sha: str, registry: pl.DataFrame,
+                      registry_sha: str, registry: pl.DataFrame | None,
                       old_registries: Mapping[str, pl.DataFrame | None],
                       rules: Sequence[BlockingRule]) -> pl.Series:
     """New or changed records, records linked with another model, and records sharing a
@@ -88,7 +88,9 @@ def records_to_relink(records: pl.DataFrame, before: pl.DataFrame, *, model_run_
 
     `before` holds the stored links (record_id, row_hash, registry_sha256, model_run_id);
     `old_registries` the prepared registry of each version named there (None when it is
-    no longer kept: every record linked against it is linked again).
+    no longer kept: every record linked against it is linked again). `registry`, the
+    current one, is needed only when a link was made against another version (the caller
+    may leave it None otherwise: such records are then all linked again).
     """
     stale = before.filter((pl.col("model_run_id") != model_run_id).fill_null(True))
     fresh = before.join(stale.select("record_id"), on="record_id", how="anti")
@@ -100,8 +102,10 @@ def records_to_relink(records: pl.DataFrame, before: pl.DataFrame, *, model_run_
         group = records.join(fresh.filter(pl.col("registry_sha256") == old_sha)
                              .select("record_id"), on="record_id", how="semi")
         old = old_registries.get(old_sha)
-        parts.append(group.get_column("record_id") if old is None else records_sharing_keys(
-            group, changed_persons(old, registry, "person_id"), rules, "record_id"))
+        parts.append(group.get_column("record_id") if old is None or registry is None
+                     else records_sharing_keys(group, changed_persons(old, registry,
+                                                                      "person_id"),
+                                               rules, "record_id"))
     return pl.concat(parts).unique().sort()
 
 

@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -65,14 +65,16 @@ def prepared_path(warehouse: Path, dataset: str, sha256: str) -> Path:
     return work_dir(warehouse) / f"{dataset}-{sha256[:32]}-{code_version()}.parquet"
 
 
-def read_prepared(warehouse: Path, dataset: str, sha256: str,
-                  where: pl.Expr | None = None) -> pl.DataFrame | None:
-    """The kept prepared frame (only the rows `where` selects), or None if there is none."""
+def read_prepared(warehouse: Path, dataset: str, sha256: str, where: pl.Expr | None = None,
+                  columns: Sequence[str] | None = None) -> pl.DataFrame | None:
+    """The kept prepared frame (only the rows `where` selects, only `columns`), or None if
+    there is none."""
     path = prepared_path(warehouse, dataset, sha256)
     if not path.is_file():
         return None
     scan = pl.scan_parquet(path)
-    return (scan if where is None else scan.filter(where)).collect()
+    scan = scan if where is None else scan.filter(where)
+    return (scan if columns is None else scan.select(columns)).collect()
 
 
 def keys_path(prepared: Path, profile: str) -> Path:
