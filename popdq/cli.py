@@ -191,7 +191,8 @@ def report(locality: Locality | None, out: Path, warehouse: Path) -> None:
 
 @app.group()
 def export() -> None:
-    """Write matches, discrepancies or the queue to CSV (Parquet for .parquet names)."""
+    """Write matches, discrepancies or the queue to CSV (Parquet for .parquet names, an
+    Excel workbook for .xlsx names)."""
 
 
 def _export_command(name: str, doc: str) -> None:
@@ -199,12 +200,16 @@ def _export_command(name: str, doc: str) -> None:
     @click.option("--out", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
                   required=True, help="The file, or - for standard output (CSV).")
     @source_option
+    @locality_option
     @warehouse_option
-    def command(out: Path, source: str | None, warehouse: Path) -> None:
+    def command(out: Path, source: str | None, locality: Locality | None,
+                warehouse: Path) -> None:
         if not is_stdout(out):
-            say(f"{commands.export(warehouse, name, source, out):,} {name} rows written to {out}")
+            rows = commands.export(warehouse, name, source, out, locality)
+            say(f"{rows:,} {name} rows written to {out}")
             return
-        rows = write_to_stdout(lambda sink: commands.export(warehouse, name, source, sink))
+        rows = write_to_stdout(lambda sink: commands.export(warehouse, name, source, sink,
+                                                            locality))
         click.echo(f"{rows:,} {name} rows written to standard output", err=True)
 
 

@@ -166,11 +166,13 @@ def act(warehouse: Path, verb: str, item_ids: list[int], *, by: str, note: str |
         return act_on_items(con, item_ids, verb, actor=by, note=note, assignee=assignee)
 
 
-def export(warehouse: Path, name: str, source: str | None, out: Path | BinaryIO) -> int:
-    """Write one export to a file, or as CSV to a stream (`--out -`); returns its row count."""
+def export(warehouse: Path, name: str, source: str | None, out: Path | BinaryIO,
+           locality: Locality | None = None) -> int:
+    """Write one export (of one locality) to a file, or as CSV to a stream (`--out -`);
+    returns its row count."""
     require_warehouse(warehouse)
     with open_warehouse(warehouse, read_only=True) as con:
-        frame = EXPORTS[name](con, source)
+        frame = EXPORTS[name](con, source, locality)
     if frame.is_empty() and name == "matches":
         raise PopdqError("no matches yet: run `popdq run` first")
     if isinstance(out, Path):

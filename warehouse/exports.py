@@ -1,4 +1,5 @@
-"""Writing exports (contract §3): CSV or Parquet, owner-only, safe to open in a spreadsheet."""
+"""Writing exports (contract §3): CSV, Parquet or an Excel workbook, owner-only, safe to open
+in a spreadsheet."""
 
 import os
 import tempfile
@@ -7,6 +8,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 import polars as pl
+
+from popdq.errors import PopdqError
 
 _FORMULA_START = r"^(?:[\t\r\n]|\s*[=+\-@＝＋－＠])"
 """A spreadsheet runs a cell as a formula (CSV injection) when it starts with =, +, - or @,
@@ -27,12 +30,56 @@ def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+_ILLEGAL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
+"""Control characters a workbook cannot hold (openpyxl's ILLEGAL_CHARACTERS_RE)."""
+XLSX_ROWS = 1_048_575
+"""The rows an Excel sheet holds below its header."""
+
+
 def write_export(frame: pl.DataFrame, out: Path) -> Path:
-    """Write CSV, or Parquet when the name ends in .parquet; atomically and owner-only."""
-    if Path(out).suffix.lower() == ".parquet":
+    """Write CSV, Parquet when the name ends in .parquet, or an Excel workbook when it ends in
+    .xlsx; atomically and owner-only."""
+    suffix = Path(out).suffix.lower()
+    if suffix == ".parquet":
         return _write_atomically(out, frame.write_parquet)
+    if suffix == ".xlsx":
+        if frame.height > XLSX_ROWS:
+            raise PopdqError(f"{Path(out).name}: {frame.height:,} rows do not fit an Excel sheet"
+                             f" ({XLSX_ROWS:,} at most): write .csv or .parquet, or narrow the"
+                             " export with --source or --locality")
+        return _write_atomically(out, lambda path: _write_xlsx(frame, path))
     safe = neutralise_formulas(frame)
     return _write_atomically(out, lambda path: safe.write_csv(path, float_precision=6))
+
+
+def _write_xlsx(frame: pl.DataFrame, path: str) -> None:
+    """One sheet, its header frozen and filtered. A text cell is text: one that a spreadsheet
+    would run as a formula is marked as quoted text (shown as written, never evaluated), and
+    characters a workbook cannot hold (control characters) become U+FFFD."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("popdq")
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(max(frame.width, 1))}{frame.height + 1}"
+    formula = frame.select(pl.col(pl.String).str.contains(_FORMULA_START).fill_null(False))
+    clean = frame.with_columns(pl.col(pl.String).str.replace_all(_ILLEGAL, "\ufffd"))
+
+    def quoted(value: str) -> WriteOnlyCell:
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"  # openpyxl would store "=…" as a formula
+        cell.quotePrefix = True
+        return cell
+
+    text = [name in formula.columns for name in frame.columns]
+    sheet.append(frame.columns)
+    for row, flags in zip(clean.iter_rows(), formula.iter_rows(), strict=True):
+        marks = iter(flags)
+        sheet.append([quoted(value) if is_text and next(marks) else value
+                      for value, is_text in zip(row, text, strict=True)])
+    book.save(path)
 
 
 def stream_export(frame: pl.DataFrame, sink: BinaryIO) -> None:

@@ -4,7 +4,9 @@ import duckdb
 import polars as pl
 
 from popdq.contract import dataset
+from popdq.localities import Locality
 from warehouse.db import registered, transaction
+from warehouse.scope import in_locality
 from warehouse.tables import FINDINGS, conform
 
 DISCREPANCY_COLUMNS = ("source", "record_id", "person_id", "criterion", "kind", "field",
@@ -38,14 +40,16 @@ def read_findings(con: duckdb.DuckDBPyConnection, source: str) -> pl.DataFrame:
 
 
 def read_discrepancies(
-    con: duckdb.DuckDBPyConnection, source: str | None = None
+    con: duckdb.DuckDBPyConnection, source: str | None = None,
+    locality: Locality | None = None,
 ) -> pl.DataFrame:
-    """Contract §3 discrepancies: one row per finding, in a stable order."""
+    """Contract §3 discrepancies: one row per finding (of one locality), in a stable order."""
     if source is not None:
         dataset(source)
+    where, params = in_locality(locality)
     return con.sql(
         "SELECT source, record_id, person_id, criterion, kind, field, source_value,"
         " registry_value, coalesce(commune, province) AS locality, detail FROM findings"
-        " WHERE ? IS NULL OR source = ? ORDER BY source, record_id, kind, field",
-        params=[source, source],
+        f" WHERE (? IS NULL OR source = ?) AND {where} ORDER BY source, record_id, kind, field",
+        params=[source, source, *params],
     ).pl()

@@ -85,14 +85,16 @@ def linked_registries(con: duckdb.DuckDBPyConnection) -> set[str]:
     ).fetchall()}
 
 
-def read_matches(con: duckdb.DuckDBPyConnection, source: str | None = None) -> pl.DataFrame:
-    """Contract §3 matches: one row per source record, in a stable order."""
+def read_matches(con: duckdb.DuckDBPyConnection, source: str | None = None,
+                 locality: Locality | None = None) -> pl.DataFrame:
+    """Contract §3 matches: one row per source record (of one locality), in a stable order."""
     if source is not None:
         dataset(source)
+    where, params = in_locality(locality)
     return con.sql(
         "SELECT source, record_id, person_id, score, decision FROM matches"
-        " WHERE ? IS NULL OR source = ? ORDER BY source, record_id",
-        params=[source, source],
+        f" WHERE (? IS NULL OR source = ?) AND {where} ORDER BY source, record_id",
+        params=[source, source, *params],
     ).pl()
 
 

@@ -189,9 +189,11 @@ def note_unmasked_view(con: duckdb.DuckDBPyConnection, item_id: int, *, actor: s
         _write_audit(con, audit, actor=actor, run_id=None, note=None)
 
 
-def read_queue(con: duckdb.DuckDBPyConnection, source: str | None = None) -> pl.DataFrame:
-    """Every queue item (for export), in item order."""
+def read_queue(con: duckdb.DuckDBPyConnection, source: str | None = None,
+               locality: Locality | None = None) -> pl.DataFrame:
+    """Every queue item (of one locality; for export), in item order."""
+    where, params = in_locality(locality)
     return con.sql(
-        "SELECT * FROM queue_items WHERE ? IS NULL OR source = ? ORDER BY item_id",
-        params=[source, source],
+        f"SELECT * FROM queue_items WHERE (? IS NULL OR source = ?) AND {where}"
+        " ORDER BY item_id", params=[source, source, *params],
     ).pl()

@@ -7,6 +7,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any, cast
 
+import openpyxl
 import pytest
 
 from tests.integration.conftest import browse, load_world, popdq, query
@@ -84,6 +85,20 @@ def test_an_unchanged_night_leaves_queue_and_exports_identical(
         popdq("export", name, "--out", tmp_path / f"{name}-2.csv", "--warehouse", warehouse)
         first = (tmp_path / f"{name}-1.csv").read_bytes()
         assert first == (tmp_path / f"{name}-2.csv").read_bytes()
+
+
+def test_exports_of_one_locality_as_a_workbook(warehouse: Path, tmp_path: Path) -> None:
+    csv_out, xlsx_out = tmp_path / "d.csv", tmp_path / "d.xlsx"
+    for out in (csv_out, xlsx_out):
+        assert popdq("export", "discrepancies", "--locality", "79", "--out", out,
+                     "--warehouse", warehouse).returncode == 0
+    with csv_out.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    mine = query(warehouse, "SELECT count(*) FROM findings WHERE province = '79'")[0][0]
+    assert len(rows) - 1 == mine > 0
+    sheet = openpyxl.load_workbook(xlsx_out, read_only=True).worksheets[0]
+    cells = [["" if v is None else str(v) for v in row] for row in sheet.values]
+    assert cells == rows  # the contract's columns, the same rows as the CSV
 
 
 def test_a_locality_rerun_recomputes_only_that_locality(warehouse: Path) -> None:

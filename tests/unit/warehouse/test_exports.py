@@ -1,12 +1,15 @@
-"""Exports: CSV or Parquet by name, owner-only, formulas neutralised in CSV."""
+"""Exports: CSV, Parquet or .xlsx by name, owner-only, formulas neutralised."""
 
 import io
 import stat
 from pathlib import Path
 
+import openpyxl
 import polars as pl
 import pytest
 
+from popdq.errors import PopdqError
+from warehouse import exports
 from warehouse.exports import neutralise_formulas, stream_export, write_export
 
 FRAME = pl.DataFrame({
@@ -58,3 +61,30 @@ def test_a_stream_gets_the_same_csv_as_a_file(tmp_path: Path) -> None:
     sink = io.BytesIO()
     stream_export(FRAME, sink)
     assert sink.getvalue() == write_export(FRAME, tmp_path / "m.csv").read_bytes()
+
+
+def test_a_workbook_has_one_sheet_a_frozen_filtered_header_and_no_formula(
+        tmp_path: Path) -> None:
+    frame = FRAME.with_columns(pl.Series("detail", ["a", "b", "c", "d", "e", "x\x01y", "g"]))
+    out = write_export(frame, tmp_path / "d.xlsx")
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    book = openpyxl.load_workbook(out)
+    assert len(book.worksheets) == 1
+    sheet = book.worksheets[0]
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:C8"
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert rows[0] == ["record_id", "score", "detail"]
+    assert [r[0] for r in rows[1:]] == FRAME["record_id"].to_list()  # text as written
+    formula = sheet["A2"]
+    assert formula.data_type == "s" and formula.quotePrefix  # text, never evaluated
+    assert not sheet["A7"].quotePrefix  # plain text stays plain
+    assert sheet["B2"].value == 0.5 and sheet["B2"].data_type == "n"
+    assert rows[6][2] == "x\ufffdy"  # a control character a workbook cannot hold
+
+
+def test_a_workbook_refuses_more_rows_than_a_sheet_holds(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(exports, "XLSX_ROWS", 3)
+    with pytest.raises(PopdqError, match=r"d.xlsx: 7 rows do not fit an Excel sheet"):
+        write_export(FRAME, tmp_path / "d.xlsx")
+    assert not list(tmp_path.iterdir())
