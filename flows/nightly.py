@@ -447,11 +447,12 @@ def find_discrepancies(warehouse: Path, run_id: int, prepared: Prepared, work: d
         if DATASETS[kind].active.value is None:  # active until a date: the run date counts
             touched.append(linked_to(now, deceased))
         redo = duplicate_neighbours(plan.before, now, pl.concat(touched).unique())
-        records = prepared.read(kind)
-        redo = redo.filter(redo.is_in(records.get_column("record_id").implode()))
+        current = prepared.read(kind, ["record_id"]).get_column("record_id")
+        redo = redo.filter(redo.is_in(current.implode()))
+        records = prepared.read(kind) if redo.len() else pl.DataFrame()  # nothing to redo:
         held = int(records.estimated_size()) + 2 * prepared.path("registry").stat().st_size
         parts = (count_partitions(redo.len(), partition_rows("discrepancies", held))
-                 if redo.len() else 0)  # nothing to find again: no task
+                 if redo.len() else 0)  # no task
         scope = now.filter(pl.col("record_id").is_in(redo.implode()))
 
         def jobs(kind: str = kind, records: pl.DataFrame = records, scope: pl.DataFrame = scope,
