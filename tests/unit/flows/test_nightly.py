@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 
 import synth
@@ -107,6 +108,19 @@ def test_prepare_for_a_locality_reads_that_localitys_records_only(night: Night) 
     for kind in SOURCES:
         assert local.read(kind, ["province"])["province"].unique().to_list() in ([], ["01"])
         assert 0 < local.rows(kind) < night.prepared.rows(kind)
+    run_id = night.run_id + 100  # a spool of its own
+    work = nightly.plan_work.fn(night.warehouse, local, night.model, locality=place,
+                                everything=True)
+    links = nightly.link_records(night.warehouse, run_id, night.model, local, work)
+    nightly.find_discrepancies(night.warehouse, run_id, local, work, links, AS_OF)
+    spool = night.warehouse.parent / "w.duckdb.work" / f"run-{run_id:05d}"
+    read = {path.name: pl.read_parquet(path) for path in sorted(spool.glob("*.parquet"))
+            if path.name.endswith(("-records.parquet", "-rows.parquet"))}
+    assert any(name.startswith("link-") for name in read)
+    assert any(name.startswith("find-") for name in read)
+    for name, rows in read.items():  # what the link and findings tasks read of the sources
+        mine = local.read(name.split("-")[1], ["record_id"]).get_column("record_id")
+        assert rows.get_column("record_id").is_in(mine.implode()).all(), name
 
 
 def test_a_first_run_links_and_judges_every_record(night: Night) -> None:
