@@ -94,7 +94,8 @@ def test_exports_of_one_locality_as_a_workbook(warehouse: Path, tmp_path: Path) 
                      "--warehouse", warehouse).returncode == 0
     with csv_out.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.reader(handle))
-    mine = query(warehouse, "SELECT count(*) FROM findings WHERE province = '79'")[0][0]
+    mine = cast(int, query(warehouse, "SELECT count(*) FROM findings WHERE province = '79'"
+                           )[0][0])
     assert len(rows) - 1 == mine > 0
     sheet = openpyxl.load_workbook(xlsx_out, read_only=True).worksheets[0]
     cells = [["" if v is None else str(v) for v in row] for row in sheet.values]
