@@ -155,6 +155,10 @@ class Prepared:
     def path(self, kind: str) -> Path:
         return prepared_path(self.warehouse, kind, self.versions[kind].sha256)
 
+    def registry_bytes(self) -> int:
+        """What the prepared registry takes in memory once read: about twice its file."""
+        return 2 * self.path("registry").stat().st_size
+
     def _where(self, kind: str) -> pl.Expr | None:
         return (None if kind == "registry" or self.locality is None
                 else pl.col(self.locality.level) == self.locality.code)
@@ -387,8 +391,8 @@ def link_records(warehouse: Path, run_id: int, model: Model, prepared: Prepared,
         for kind in prepared.sources:
             due = work[kind].relink
             records = prepared.read(kind) if due.len() else pl.DataFrame()  # nothing due: no task
-            # the linking tasks of this process hold the registry (about twice its file)
-            held = 2 * prepared.path("registry").stat().st_size + int(records.estimated_size())
+            # the linking tasks of this process hold the registry
+            held = prepared.registry_bytes() + int(records.estimated_size())
             parts = count_partitions(due.len(), partition_rows("link", held))
             groups = by_province(records.select("record_id", "province").filter(
                 pl.col("record_id").is_in(due.implode())), parts) if due.len() else []
@@ -449,10 +453,10 @@ def find_discrepancies(warehouse: Path, run_id: int, prepared: Prepared, work: d
         redo = duplicate_neighbours(plan.before, now, pl.concat(touched).unique())
         current = prepared.read(kind, ["record_id"]).get_column("record_id")
         redo = redo.filter(redo.is_in(current.implode()))
-        records = prepared.read(kind) if redo.len() else pl.DataFrame()  # nothing to redo:
-        held = int(records.estimated_size()) + 2 * prepared.path("registry").stat().st_size
+        records = prepared.read(kind) if redo.len() else pl.DataFrame()  # nothing: no task
+        held = int(records.estimated_size()) + prepared.registry_bytes()
         parts = (count_partitions(redo.len(), partition_rows("discrepancies", held))
-                 if redo.len() else 0)  # no task
+                 if redo.len() else 0)
         scope = now.filter(pl.col("record_id").is_in(redo.implode()))
 
         def jobs(kind: str = kind, records: pl.DataFrame = records, scope: pl.DataFrame = scope,
