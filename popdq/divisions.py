@@ -1,8 +1,10 @@
 """The administrative divisions: a versioned code table, read once for every layer.
 
-`data/divisions/<version>/` holds `provinces.csv`, `communes.csv` and
+`data/divisions/<version>/` holds `provinces.csv`, `communes.csv`,
 `province_mapping.csv` (every province code that was ever valid → its code in
-these divisions). The newest folder is the default; the next merger is a new
+these divisions) and `commune_mapping.csv` (every commune code that was ever
+valid → the commune or communes it now lies in: one row per pair, many-to-many,
+since some old communes were split). The newest folder is the default; the next merger is a new
 folder (see `data/README.md`). Matching normalises codes against it, the
 synthetic world draws places from it, the CLI parses `--locality` with it.
 """
@@ -24,6 +26,8 @@ class Divisions:
     provinces: pl.DataFrame
     communes: pl.DataFrame
     province_mapping: pl.DataFrame
+    commune_mapping: pl.DataFrame
+    """old_code, old_name, old_province_code, new_code: one row per old → new pair."""
 
     @property
     def province_codes(self) -> list[str]:
@@ -39,6 +43,29 @@ class Divisions:
     def old_province_codes(self) -> dict[str, str]:
         """Every code in the mapping (pre-2025 included) → its current code."""
         return dict(self.province_mapping.select("old_code", "new_code").iter_rows())
+
+    @cached_property
+    def old_communes(self) -> pl.DataFrame:
+        """Each old commune code that is no current code, with what it became: `new_codes`
+        (its current communes, sorted), `current` (the one commune when it maps to one,
+        else null) and `province` (the current province all of them lie in, else null)."""
+        province_of = self.communes.select(pl.col("commune_code").alias("new_code"),
+                                           pl.col("province_code"))
+        return (
+            self.commune_mapping.filter(~pl.col("old_code").is_in(list(self.commune_codes)))
+            .join(province_of, on="new_code", how="left")
+            .group_by("old_code")
+            .agg(pl.col("new_code").sort().alias("new_codes"),
+                 pl.col("province_code").unique().alias("provinces"))
+            .select(
+                "old_code", "new_codes",
+                pl.when(pl.col("new_codes").list.len() == 1)
+                .then(pl.col("new_codes").list.first()).alias("current"),
+                pl.when(pl.col("provinces").list.len() == 1)
+                .then(pl.col("provinces").list.first()).alias("province"),
+            )
+            .sort("old_code")
+        )
 
     @property
     def province_names(self) -> dict[str, str]:
@@ -68,4 +95,4 @@ def load_divisions(version: str | None = None) -> Divisions:
         return pl.read_csv(division_file(name, chosen), infer_schema=False)
 
     return Divisions(chosen, read("provinces.csv"), read("communes.csv"),
-                     read("province_mapping.csv"))
+                     read("province_mapping.csv"), read("commune_mapping.csv"))
