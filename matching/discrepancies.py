@@ -20,6 +20,7 @@ import polars as pl
 from matching.dates import normalise_dates
 from matching.localities import normalise_localities
 from popdq.contract import KINDS, dataset
+from popdq.divisions import load_divisions
 
 LUNAR_SHIFT_DAYS = (20, 50)
 """Domain §4: a shift of 20–50 days suggests lunar/solar confusion."""
@@ -295,7 +296,9 @@ def _deceased_active(given: Inputs) -> pl.DataFrame:
 
 
 def _outdated_localities(given: Inputs) -> pl.DataFrame:
-    """Pre-2025 codes, with the current value to use."""
+    """Pre-2025 codes, with the current value to use: the province's; the commune it now
+    lies in, or the communes it was split between (and the linked person's); and commune
+    codes that are no code at all, old or new (the linked person's commune to use)."""
     place = given.place
     old_province = place.filter(pl.col("province_code_status") == "outdated")
     parts = [_part(old_province, "outdated_locality",
@@ -303,14 +306,25 @@ def _outdated_localities(given: Inputs) -> pl.DataFrame:
                    pl.format("pre-2025 province code: use {}", "province_code_current"),
                    field="province_code")]
     if "commune_code_status" in place.columns:
-        old_commune = place.filter(pl.col("commune_code_status") == "not_current").join(
-            given.linked.select("record_id", "reg_commune"), on="record_id", how="left")
+        old_commune = place.filter(
+            pl.col("commune_code_status").is_in(["outdated", "not_current"])
+        ).join(given.linked.select("record_id", "reg_commune"), on="record_id", how="left")
+        communes = load_divisions().communes
+        name = pl.col("commune_code_current").replace_strict(
+            communes.get_column("commune_code"), communes.get_column("name"), default=None)
+        registry = pl.when(pl.col("reg_commune").is_not_null()).then(
+            pl.format(": the registry has {}", "reg_commune")).otherwise(pl.lit(""))
+        mapped = pl.col("commune_code_current").is_not_null()
         parts.append(_part(
             old_commune, "outdated_locality", pl.col("commune_code"),
-            pl.col("reg_commune"),
-            pl.when(pl.col("reg_commune").is_not_null())
-            .then(pl.format("not a 2025 commune code: the registry has {}", "reg_commune"))
-            .otherwise(pl.lit("not a 2025 commune code")),
+            pl.coalesce("commune_code_current", "reg_commune"),
+            pl.when(mapped)
+            .then(pl.format("pre-2025 commune code: now {} ({})", "commune_code_current", name))
+            .when(pl.col("commune_code_status") == "outdated")
+            .then(pl.format("pre-2025 commune code, now split between {}{}",
+                            pl.col("commune_code_candidates").str.replace_all(";", ", "),
+                            registry))
+            .otherwise(pl.format("not a 2025 commune code{}", registry)),
             field="commune_code"))
     return pl.concat(parts)
 

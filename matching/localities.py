@@ -19,18 +19,24 @@ version is the default.
 
 - code (str): the trimmed value, 1 to 4 digits padded to five ("4" → "00004").
 - padded (bool): lost leading zeros were put back.
-- status (str): `current` (in the current list), `not_current` (five digits,
-  not in the list: pre-2025 or wrong, which cannot be told apart (?): there
-  is no old commune list), `invalid` (not a 1 to 5 digit code); null when empty.
-- current (str): the code when current.
-- province (str): the current province of a current commune.
+- status (str): `current` (in the current list), `outdated` (a pre-2025 code
+  of the official conversion table that is no code now), `not_current` (five
+  digits, neither current nor pre-2025: wrong), `invalid` (not a 1 to 5 digit
+  code); null when empty. A code that is both pre-2025 and current is current
+  (the commune that kept it covers the old one).
+- current (str): the current commune: the code itself, or the one commune an
+  outdated code now lies in; null when it was split between several.
+- province (str): the current province of the current commune, or the one
+  province all the candidates of a split commune lie in.
+- candidates (str): the current communes a split commune now lies in, sorted
+  and `;`-joined ("00004;00008"); null otherwise.
 
 `normalise_localities(df, province_column, commune_column)` does both (the
 commune is optional: tax records have none) and adds the record's place:
-`locality_province` (the commune's province when the commune is current,
-else the province's current code), `locality_commune` and
-`locality_conflict` (the current commune lies in another province than the
-one the province code now means).
+`locality_province` (the commune's province when it is known, else the
+province's current code), `locality_commune` (the current commune, also of a
+pre-2025 code that maps to one) and `locality_conflict` (the commune lies in
+another province than the one the province code now means).
 """
 
 import polars as pl
@@ -38,7 +44,8 @@ import polars as pl
 from popdq.divisions import Divisions, load_divisions
 
 PROVINCE_COLUMNS: tuple[str, ...] = ("code", "padded", "status", "current", "ambiguous")
-COMMUNE_COLUMNS: tuple[str, ...] = ("code", "padded", "status", "current", "province")
+COMMUNE_COLUMNS: tuple[str, ...] = ("code", "padded", "status", "current", "province",
+                                    "candidates")
 LOCALITY_COLUMNS: tuple[str, ...] = ("province", "commune", "conflict")
 """The columns each function adds (after its prefix), in order."""
 
@@ -82,22 +89,37 @@ def normalise_communes(
 ) -> pl.DataFrame:
     """Add the current commune, its province and flags of `column` (see the module docstring)."""
     p = f"{column}_" if prefix is None else prefix
-    divisions = divisions or load_divisions()
-    province_of = dict(divisions.communes.select("commune_code", "province_code").iter_rows())
     code, padded = _padded_code(column, 5)
     out = df.with_columns(code.alias(f"{p}code"), padded.alias(f"{p}padded"))
+    known = f"{p}known"
+    out = out.join(_commune_table(divisions or load_divisions(), p, known),
+                   left_on=f"{p}code", right_on=known, how="left", maintain_order="left",
+                   coalesce=False)
     code = pl.col(f"{p}code")
-    current = code.is_in(list(province_of))
     out = out.with_columns(
         pl.when(code.is_null() | (code == "")).then(None)
-        .when(current).then(pl.lit("current"))
+        .when(pl.col(known).is_not_null()).then(pl.col(f"{p}status"))
         .when(code.str.contains(r"^\d{5}$")).then(pl.lit("not_current"))
         .otherwise(pl.lit("invalid"))
         .alias(f"{p}status"),
-        pl.when(current).then(code).alias(f"{p}current"),
-        code.replace_strict(province_of, default=None).alias(f"{p}province"),
     )
     return out.select(*df.columns, *[f"{p}{c}" for c in COMMUNE_COLUMNS])
+
+
+def _commune_table(divisions: Divisions, p: str, known: str) -> pl.DataFrame:
+    """Every commune code that is or was valid, with its status, current commune, province
+    and candidates (prefixed by `p`): one row per code, joined to the records."""
+    current = divisions.communes.select(
+        pl.col("commune_code").alias(known), pl.lit("current").alias(f"{p}status"),
+        pl.col("commune_code").alias(f"{p}current"),
+        pl.col("province_code").alias(f"{p}province"),
+        pl.lit(None, dtype=pl.String).alias(f"{p}candidates"))
+    old = divisions.old_communes.select(
+        pl.col("old_code").alias(known), pl.lit("outdated").alias(f"{p}status"),
+        pl.col("current").alias(f"{p}current"), pl.col("province").alias(f"{p}province"),
+        pl.when(pl.col("new_codes").list.len() > 1)
+        .then(pl.col("new_codes").list.join(";")).alias(f"{p}candidates"))
+    return pl.concat([current, old])
 
 
 def normalise_localities(

@@ -12,7 +12,8 @@ persons, when u is sampled) compare column by column:
 - birth date: `dob_year`, `dob_month`, `dob_day` (null below their
   precision), `dob_date` (day precision only);
 - `sex` (`M`/`F`), `province` and `commune` (2025 codes; an old province code
-  is mapped to the province it merged into);
+  is mapped to the province it merged into, a pre-2025 commune code to the commune it
+  lies in now, or when it was split to no commune and the province of its parts);
 - identifiers: `id_personal` (a 12-digit personal ID: the registry's
   person_id, a record's id_number), `id_old` (9-digit CMND), `id_code` (a
   personal ID found in a record's key column: bhxh_code, tax_code,

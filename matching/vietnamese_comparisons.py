@@ -156,9 +156,10 @@ def id_in_code_comparison() -> Comparison:
 
 
 def place_comparison() -> Comparison:
-    """Where the person lives (2025 codes): same commune; same province, other commune; same
-    province, the record naming no commune (tax has none; an outdated province code comes
-    without one); different."""
+    """Where the person lives (2025 codes, pre-2025 ones mapped by `matching.localities`):
+    same commune; same province, other commune; same province, the record naming no
+    commune (tax has none; a pre-2025 commune split between several names none);
+    different."""
     levels, level = graded(blank("province_l") | blank("province_r"), [
         ("same_commune", pl.col("commune_l") == pl.col("commune_r")),
         ("same_province", (pl.col("province_l") == pl.col("province_r"))

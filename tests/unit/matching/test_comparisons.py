@@ -142,6 +142,9 @@ def test_sex_levels(sex: str, level: str) -> None:
 
 @pytest.mark.parametrize(("province", "commune", "level"), [
     ("79", "25747", "same_commune"),
+    ("74", "25753", "same_commune"),               # pre-2025 Phú Thọ: now wholly in 25747
+    ("74", "25741", "same_province_no_commune"),   # pre-2025 Hiệp Thành: split, both in 79
+    ("79", "00001", "different"),                  # pre-2025 Phúc Xá: now Hồng Hà, Hà Nội
     ("74", "", "same_province_no_commune"),
     ("79", "25750", "same_province"),
     ("01", "00004", "different"),

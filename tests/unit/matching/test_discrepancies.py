@@ -36,6 +36,12 @@ CARD = {"card_number": "DN4790123456789", "province_code": "79", "commune_code":
 
 def findings(records: Sequence[Mapping[str, str | None]], links: Mapping[str, str | None],
              failures: pl.DataFrame | None = None, decision: str = "match") -> set[tuple]:
+    out = finding_rows(records, links, failures, decision)
+    return {(r["record_id"], r["kind"], r["field"], r["detail"]) for r in out.to_dicts()}
+
+
+def finding_rows(records: Sequence[Mapping[str, str | None]], links: Mapping[str, str | None],
+                 failures: pl.DataFrame | None = None, decision: str = "match") -> pl.DataFrame:
     rows = frame("health_insurance", [{**CARD, **r} for r in records])
     matches = pl.DataFrame({
         "source": "health_insurance", "record_id": list(links),
@@ -55,7 +61,7 @@ def findings(records: Sequence[Mapping[str, str | None]], links: Mapping[str, st
         as_of=AS_OF)
     assert out.columns[:6] == ["source", "record_id", "person_id", "criterion", "kind", "field"]
     assert all(KINDS[k].criterion == c for k, c in out.select("kind", "criterion").rows())
-    return {(r["record_id"], r["kind"], r["field"], r["detail"]) for r in out.to_dicts()}
+    return out
 
 
 AN_RECORD = {"full_name": "Nguyễn Văn An", "date_of_birth": "12/03/1990", "sex": "Nam",
@@ -130,6 +136,26 @@ def test_outdated_codes_name_the_current_value_and_nobody_is_not_in_registry() -
         ("L1", "outdated_locality", "province_code", "pre-2025 province code: use 79"),
         ("L1", "not_in_registry", "person_id", "no registry person matches this record"),
     }
+
+
+def test_a_pre_2025_commune_names_the_current_commune_or_the_candidates() -> None:
+    """25753 (Phú Thọ, Bình Dương) lies wholly in Thủ Dầu Một (25747) now; 25741 (Hiệp
+    Thành) was split between 25747 and 25750; 00002 was never a commune code."""
+    records = [{**AN_RECORD, "record_id": r, "province_code": "74", "commune_code": c}
+               for r, c in (("C1", "25753"), ("C2", "25741"), ("C3", "00002"), ("C4", "25753"))]
+    out = finding_rows(records, {"C1": AN, "C2": AN, "C3": AN, "C4": None}).filter(
+        pl.col("field") == "commune_code")
+    assert out.select("record_id", "kind", "source_value", "registry_value", "commune",
+                      "detail").rows() == [
+        ("C1", "outdated_locality", "25753", "25747", "25747",
+         "pre-2025 commune code: now 25747 (Phường Thủ Dầu Một)"),
+        ("C2", "outdated_locality", "25741", "25747", None,
+         "pre-2025 commune code, now split between 25747, 25750: the registry has 25747"),
+        ("C3", "outdated_locality", "00002", "25747", None,
+         "not a 2025 commune code: the registry has 25747"),
+        ("C4", "outdated_locality", "25753", "25747", "25747",
+         "pre-2025 commune code: now 25747 (Phường Thủ Dầu Một)"),
+    ]
 
 
 def test_validation_failures_become_findings_with_their_values() -> None:

@@ -60,8 +60,12 @@ def communes(values: list[str | None]) -> list[tuple]:
     ("4", ("00004", "01", "current", True)),
     ("25747", ("25747", "79", "current", False)),
     ("16681", ("16681", "40", "current", False)),
-    ("00001", (None, None, "not_current", False)),
-    ("1", (None, None, "not_current", True)),
+    ("00001", ("00097", "01", "outdated", False)),   # Phúc Xá, now in Hồng Hà
+    ("1", ("00097", "01", "outdated", True)),
+    ("25753", ("25747", "79", "outdated", False)),   # Phú Thọ (Bình Dương), now Thủ Dầu Một
+    ("25741", (None, "79", "outdated", False)),      # Hiệp Thành: split in two, both in 79
+    ("00002", (None, None, "not_current", False)),   # neither current nor pre-2025
+    ("99999", (None, None, "not_current", False)),
     ("123456", (None, None, "invalid", False)),
     ("abc", (None, None, "invalid", False)),
     ("", (None, None, None, False)),
@@ -71,10 +75,42 @@ def test_communes(raw: str | None, expected: tuple) -> None:
     assert communes([raw]) == [expected]
 
 
+@pytest.mark.parametrize("raw, candidates", [
+    ("25741", "25747;25750"),
+    ("00016", "00004;00008"),
+    ("25753", None),
+    ("25747", None),
+    ("00002", None),
+    (None, None),
+])
+def test_a_split_commune_lists_its_candidates(raw: str | None, candidates: str | None) -> None:
+    frame = pl.DataFrame({"commune_code": [raw]}, schema={"commune_code": pl.String})
+    out = normalise_communes(frame, "commune_code")
+    assert out.row(0, named=True)["commune_code_candidates"] == candidates
+
+
+def test_a_pre_2025_commune_is_mapped() -> None:
+    """An old commune that lies in one commune now is the record's place; a split one
+    still tells the province; an old province and an old commune agree (no conflict)."""
+    frame = pl.DataFrame({
+        "province_code": ["74", "79", "74", "01", "74"],
+        "commune_code": ["25753", "25753", "25741", "25753", "00002"],
+    })
+    out = normalise_localities(frame)
+    assert list(out.select("locality_province", "locality_commune", "locality_conflict")
+                .iter_rows()) == [
+        ("79", "25747", False),
+        ("79", "25747", False),
+        ("79", None, False),
+        ("79", "25747", True),
+        ("79", None, False),
+    ]
+
+
 def test_record_locality() -> None:
     frame = pl.DataFrame({
         "province_code": ["79", "74", "74", "01", None, "99"],
-        "commune_code": ["25747", "25747", "00004", None, "00004", "00001"],
+        "commune_code": ["25747", "25747", "00004", None, "00004", "00002"],
     })
     out = normalise_localities(frame)
     assert list(out.select("locality_province", "locality_commune", "locality_conflict")
