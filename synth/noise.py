@@ -318,10 +318,13 @@ class WrittenPlaces:
     outdated: Mask
 
 
-def noisy_places(commune: Index, rng: np.random.Generator, rates: Rates,
+def noisy_places(commune: Index, has_commune: Mask, rng: np.random.Generator, rates: Rates,
                  div: Divisions) -> WrittenPlaces:
-    """Current codes, sometimes empty, sometimes a pre-2025 province code that no
-    longer exists (then no commune code: there is no old commune list)."""
+    """Current codes, sometimes empty, sometimes pre-2025 codes (only where the province
+    was formed by a merger): a pre-2025 commune code of the person's commune (the official
+    conversion; one of several when it was split) with the old province it lay in, or,
+    where the commune has no retired code or the record no commune column (`has_commune`
+    false), a pre-2025 province code that no longer exists and no commune code."""
     n = len(commune)
     province = div.commune_province[commune]
     new_codes = np.array([int(c) for c in div.province_codes])
@@ -336,18 +339,32 @@ def noisy_places(commune: Index, rng: np.random.Generator, rates: Rates,
                            len(order) - 1)]
 
     province_text = pl.Series(div.province_codes).gather(province)
-    old_text = pl.Series([f"{c:02d}" for c in div.old_codes]).gather(old)
+    old_code_text = pl.Series([f"{code:02d}" for code in div.old_codes])
+    old_text = old_code_text.gather(old)
     commune_text = pl.Series(div.commune_codes).gather(commune)
     place = (pl.Series(div.commune_names).gather(commune) + ", "
              + pl.Series(div.province_names).gather(province))
     old_place = pl.Series(div.old_names).gather(old)
     c = pl.lit(pl.Series(change))
     no_address = pl.lit(pl.Series(rng.random(n) < rates.address_empty))
+    # a pre-2025 commune of the person's commune, and the old province it lay in
+    per_commune = np.bincount(div.old_commune_new, minlength=len(div.commune_codes))
+    start = np.concatenate(([0], np.cumsum(per_commune)[:-1]))
+    entry = np.minimum(start[commune] + (rng.random(n) * per_commune[commune]).astype(np.int64),
+                       len(div.old_commune_codes) - 1)
+    old_province = div.old_commune_province[entry]
+    in_old_commune = pl.lit(pl.Series(outdated & has_commune & (per_commune[commune] > 0)))
     frame = pl.select(
-        pl.when(c == 1).then(pl.lit(old_text)).when(c == 2).then(pl.lit(""))
+        pl.when(in_old_commune)
+        .then(pl.lit(old_code_text.gather(old_province)))
+        .when(c == 1).then(pl.lit(old_text)).when(c == 2).then(pl.lit(""))
         .otherwise(pl.lit(province_text)).alias("province"),
-        pl.when(c == 0).then(pl.lit(commune_text)).otherwise(pl.lit("")).alias("commune"),
-        pl.when(no_address).then(pl.lit("")).when(c == 1).then(pl.lit(old_place))
+        pl.when(in_old_commune).then(pl.lit(pl.Series(div.old_commune_codes).gather(entry)))
+        .when(c == 0).then(pl.lit(commune_text)).otherwise(pl.lit("")).alias("commune"),
+        pl.when(no_address).then(pl.lit(""))
+        .when(in_old_commune).then(pl.lit(pl.Series(div.old_commune_names).gather(entry) + ", "
+                                          + pl.Series(div.old_names).gather(old_province)))
+        .when(c == 1).then(pl.lit(old_place))
         .otherwise(pl.lit(place)).alias("address"),
     )
     return WrittenPlaces(province=frame["province"], commune=frame["commune"],

@@ -178,8 +178,10 @@ class Rates:
     sex_flipped: float = 0.004
     """Opposite sex (sex_mismatch)."""
     locality_outdated: float = 0.04
-    """A pre-2025 province code that no longer exists, commune left empty
-    (outdated_locality); only for provinces formed by a merger."""
+    """Pre-2025 codes (outdated_locality), only for provinces formed by a merger: a
+    pre-2025 commune code of the person's commune and its old province code; where there
+    is none (or no commune column), a pre-2025 province code that no longer exists, commune
+    left empty."""
     locality_empty: float = 0.02
     """Empty province and commune codes; raises no kind."""
 

@@ -29,7 +29,8 @@ def read_rows(path: Path) -> list[dict[str, str]]:
 
 @dataclass(frozen=True)
 class Divisions:
-    """2025 provinces and communes, and the old 63-province codes that map to them."""
+    """2025 provinces and communes, the old 63-province codes that map to them, and the
+    pre-2025 communes that lie in them now."""
 
     province_codes: tuple[str, ...]
     """New 2-digit province codes, sorted."""
@@ -44,6 +45,14 @@ class Divisions:
     old_names: tuple[str, ...]
     old_to_new: npt.NDArray[np.int64]
     """Index into province_codes of the new province each old code merged into."""
+    old_commune_codes: tuple[str, ...]
+    """Pre-2025 commune codes that are no code now (the official conversion), one entry
+    per current commune each lies in, grouped by that commune (old_commune_new)."""
+    old_commune_names: tuple[str, ...]
+    old_commune_new: npt.NDArray[np.int64]
+    """Index into commune_codes of the commune each entry now lies in, ascending."""
+    old_commune_province: npt.NDArray[np.int64]
+    """Index into old_codes of the old province each entry lay in."""
 
 
 @cache
@@ -56,6 +65,13 @@ def divisions() -> Divisions:
     communes.sort(key=lambda r: r["commune_code"])
     mapping.sort(key=lambda r: r["old_code"])
     index = {r["province_code"]: i for i, r in enumerate(provinces)}
+    commune_index = {r["commune_code"]: i for i, r in enumerate(communes)}
+    old_index = {r["old_code"]: i for i, r in enumerate(mapping)}
+    old_communes = sorted(  # retired codes only; the few without a name are left out
+        (commune_index[r["new_code"]], r["old_code"], r["old_name"],
+         old_index[r["old_province_code"]])
+        for r in read_rows(division_file("commune_mapping.csv", DIVISIONS_VERSION))
+        if r["old_code"] not in commune_index and r["old_name"])
     return Divisions(
         province_codes=tuple(r["province_code"] for r in provinces),
         province_names=tuple(r["name"] for r in provinces),
@@ -65,6 +81,10 @@ def divisions() -> Divisions:
         old_codes=np.array([int(r["old_code"]) for r in mapping], dtype=np.int64),
         old_names=tuple(r["old_name"] for r in mapping),
         old_to_new=np.array([index[r["new_code"]] for r in mapping], dtype=np.int64),
+        old_commune_codes=tuple(r[1] for r in old_communes),
+        old_commune_names=tuple(r[2] for r in old_communes),
+        old_commune_new=np.array([r[0] for r in old_communes], dtype=np.int64),
+        old_commune_province=np.array([r[3] for r in old_communes], dtype=np.int64),
     )
 
 

@@ -199,7 +199,8 @@ def _sources(people: People, ids: PersonIds, tokens: Index, precision: Index,
                                  np.where(relative >= 0, ids.personal[np.maximum(relative, 0)], -1),
                                  linked, stream(seed, "noise.ids"), rates)
     sex = noise.noisy_sex(male, linked & has_sex, stream(seed, "noise.sex"), rates)
-    places = noise.noisy_places(people.commune[who], stream(seed, "noise.places"), rates, div)
+    places = noise.noisy_places(people.commune[who], records.source != sources.TAX,  # no commune
+                                stream(seed, "noise.places"), rates, div)
     ry, rm, rd = ymd(people.birth[who])
     flags: dict[str, Mask] = {
         "name_mismatch": names.mismatch,

@@ -15,6 +15,7 @@ import polars as pl
 import pytest
 
 from popdq.contract import KINDS, SOURCE_KINDS
+from popdq.divisions import load_divisions
 from synth import World, spelling
 from synth.tables import divisions
 
@@ -163,6 +164,8 @@ def _derived(row: dict[str, str | None], old_codes: set[str]) -> set[str]:
             kinds.add("id_inconsistent")
     if row["province_code"] and row["province_code"] not in divisions().province_codes:
         kinds.add("outdated_locality")
+    if row.get("commune_code") and row["commune_code"] not in divisions().commune_codes:
+        kinds.add("outdated_locality")  # a pre-2025 commune code
     if row["person_id"] == "":
         kinds.add("not_in_registry")
         return kinds
@@ -252,3 +255,18 @@ def test_formatting_noise_is_present_in_names(records: pl.DataFrame) -> None:
     assert names.str.contains("  |^ | $").any()
     assert names.str.contains(r"(?i)nguyeenx").any() or names.str.contains("e64n").any()
     assert names.str.contains("hoà|thuỷ|thuý", literal=False).any()
+
+
+def test_an_outdated_commune_is_a_pre_2025_code_of_the_persons_commune(
+    records: pl.DataFrame,
+) -> None:
+    """The official conversion maps it to the registry person's 2025 commune (or to it
+    among others, when the old commune was split); none is also a current code."""
+    mapping = load_divisions().commune_mapping.select(
+        pl.col("old_code").alias("commune_code"), pl.col("new_code").alias("reg_commune_code"))
+    old = records.filter(_has(records, "outdated_locality")
+                         & ~pl.col("commune_code").is_in(list(divisions().commune_codes))
+                         & (pl.col("commune_code").fill_null("") != "")
+                         & pl.col("reg_commune_code").is_not_null())
+    assert old.height > 20
+    assert old.join(mapping, on=["commune_code", "reg_commune_code"]).height == old.height
