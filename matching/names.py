@@ -1,9 +1,12 @@
 """Vietnamese personal names: canonical form, ASCII key, parts and formatting flags.
 
-Formatting (case, spacing, NFC/NFD, Ð for Đ, tone convention, keystroke
-leftovers) is normalised away and reported as flags; letters and tones are
-never changed otherwise, so a substantive difference (Nguyển vs Nguyễn, a
-changed or dropped part) survives as a difference in the canonical form.
+Formatting (case, spacing, NFC/NFD, Ð for Đ, tone convention) is normalised
+away, and stored garbage (Telex or VNI keystrokes left in the text,
+mojibake) is repaired so that the name still links; both are reported as
+flags (domain §1: the garbage is a finding, `matching.discrepancies`).
+Letters and tones are never changed otherwise, so a substantive difference
+(Nguyển vs Nguyễn, a changed or dropped part) survives as a difference in
+the canonical form.
 
 `normalise_names(df, column)` keeps `column` as it is and adds, with the
 prefix `<column>_` unless another is given:
@@ -30,6 +33,8 @@ Flags (bool; false for an empty name):
 - repaired_vowel: a mis-composed vowel was mended (lựơng, Trưong, hòan, qúy).
 - repaired_mojibake: UTF-8 text that had been read as Windows-1252 or
   Latin-1 and saved again (Nguyá»…n) was decoded back (Nguyễn).
+
+`REPAIRS` names the flags of stored garbage, as against formatting.
 - eth_for_d: Ð/ð (eth) typed for Đ/đ.
 - odd_spacing: leading, trailing, repeated or non-ASCII whitespace, or
   zero-width characters.
@@ -57,8 +62,16 @@ _DATA = Path(__file__).parent / "data"
 _INVISIBLE = "[\u200b\u200c\u200d\u2060\ufeff]"
 _ODD_SPACE = r"^\s|\s$|\s\s|[^\S ]|" + _INVISIBLE
 _NON_ASCII = r"[^\x00-\x7f]"
-_MOJIBAKE = "[ÃÄÆ]|á[º»]"
-"""Lead bytes of Vietnamese letters in UTF-8 (C3, C4, C6, E1 BA/BB) as Windows-1252 shows them."""
+_MOJIBAKE = "[ÃÄÅÆ]|á[º»]"
+"""Lead bytes of Vietnamese letters in UTF-8 (C3, C4, C5, C6, E1 BA/BB) as Windows-1252
+shows them."""
+_CP1252_BYTES = {ord(ch): b for b in range(0x80, 0xA0)
+                 if (ch := bytes([b]).decode("cp1252", errors="ignore"))}
+"""Windows-1252's characters at 0x80–0x9F → their byte; every other character below
+U+0100 is its own byte (Latin-1, which also stands in for the five bytes 1252 lacks)."""
+_TRIMMED_NBSP = re.compile("Ã(?= |$)")
+"""à is C3 A0 in UTF-8: as Windows-1252 shows it, Ã and a no-break space, which a trim
+(or a space cleaner) takes for whitespace. No UTF-8 sequence has Ã before a space."""
 
 _TOKEN_FLAGS = {
     "other_tone_style": TokenFlag.OTHER_TONE_STYLE,
@@ -69,6 +82,10 @@ _TOKEN_FLAGS = {
 FLAGS: tuple[str, ...] = ("no_diacritics", "upper_case", "nfd", *_TOKEN_FLAGS,
                           "repaired_mojibake", "eth_for_d", "odd_spacing")
 """The flag columns `normalise_names` adds (after the prefix), in order."""
+REPAIRS: dict[str, str] = {"repaired_mojibake": "mojibake", "repaired_vni": "vni",
+                           "repaired_telex": "telex"}
+"""Flags of stored garbage, not formatting (domain §1) → a short name of what was repaired;
+the first that applies names a name that needed more than one repair."""
 
 
 @dataclass(frozen=True)
@@ -101,11 +118,16 @@ def _family_length(key: pl.Expr) -> pl.Expr:
 
 
 def repair_mojibake(text: str) -> str:
-    """Undo UTF-8 read as Windows-1252 (or Latin-1): only when the bytes decode strictly,
-    which legitimate Vietnamese (NGÃ, Ân) never does."""
-    for legacy in ("cp1252", "latin-1"):
+    """Undo UTF-8 read as Windows-1252 (or Latin-1, or a mix: the five bytes 1252 lacks
+    read as C1 controls): only when the bytes decode strictly, which legitimate
+    Vietnamese (NGÃ, Ân) never does. An à whose no-break space was trimmed is mended
+    when the text shows mojibake elsewhere too (NGÃ VAN AN is a name)."""
+    candidates = [text]
+    if re.search(_MOJIBAKE, _TRIMMED_NBSP.sub("", text)):
+        candidates.append(_TRIMMED_NBSP.sub("Ã\xa0", text))
+    for candidate in candidates:
         try:
-            return text.encode(legacy).decode("utf-8")
+            return candidate.translate(_CP1252_BYTES).encode("latin-1").decode("utf-8")
         except UnicodeError:
             continue
     return text

@@ -281,6 +281,11 @@ def test_canonical_form_is_nfc_title_case_single_spaced(name: str) -> None:
         ("Tráº§n Thá»‹ BÃ¬nh", "Trần Thị Bình", True),
         ("LÃª Æ¯á»›c", "Lê Ước", True),
         ("NGÃ THỊ ÂN", "Ngã Thị Ân", False),              # a real Ã is left alone
+        ("NGÃ VAN AN", "Ngã Van An", False),
+        ("VÅ© Lan", "Vũ Lan", True),                      # ũ is C5 A9
+        ("Ä\x90á»— Thá»\x8d", "Đỗ Thọ", True),           # bytes 1252 lacks, read as C1
+        ("Nguyá»…n Thá»‹ HÃ", "Nguyễn Thị Hà", True),     # à = Ã + no-break space, trimmed
+        ("HÃ\xa0 Minh HÃ", "Hà Minh Hà", True),
     ],
 )
 def test_mojibake_from_a_legacy_round_trip_is_undone(
