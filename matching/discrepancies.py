@@ -7,8 +7,12 @@ for records linked with decision `match`: a `review` candidate is not yet
 the person.
 
 Formatting is never a finding: names are compared on their canonical form
-(case, spacing, NFC/NFD, tone placement, Telex/VNI leftovers normalised
-away), and on the folded key where the source wrote no diacritics.
+(case, spacing, NFC/NFD, Ð for Đ, tone placement normalised away), and on
+the folded key where the source wrote no diacritics. Stored garbage is not
+formatting (domain §1): a name that links only once the Telex or VNI
+keystrokes left in it, or its mojibake, are repaired raises `name_mismatch`
+with the registry spelling as the correction, even when the repaired name is
+the registry's.
 """
 
 import datetime as dt
@@ -204,22 +208,39 @@ def _ambiguous(given: Inputs) -> pl.DataFrame:
                  person=pl.col("person_id"))
 
 
+_NAME_REPAIRS = {
+    "telex": "Telex keystrokes left in the name",
+    "vni": "VNI digits left in the name",
+    "mojibake": "mojibake: UTF-8 text read as Windows-1252",
+}
+"""What each repair of stored garbage (prepared column `name_repair`) says happened."""
+
+
 def _names(given: Inputs) -> pl.DataFrame:
     """Substantive name differences: canonical forms differ, or folded keys where the
-    source has no diacritics at all (then accents cannot be judged, letters can)."""
+    source has no diacritics at all (then accents cannot be judged, letters can); and
+    names that needed a repair of stored garbage to link. One finding per record: the
+    repair, then what still differs once repaired."""
     plain = pl.col("plain").fill_null(False)
     differs = (
         pl.when(plain).then(pl.col("name_key") != pl.col("reg_name_key"))
         .otherwise(pl.col("name") != pl.col("reg_name"))
     ).fill_null(False)
-    found = given.linked.filter(differs & pl.col("name").is_not_null())
-    detail = (
-        pl.when(pl.col("name_key").str.split(" ").list.sort()
-                == pl.col("reg_name_key").str.split(" ").list.sort())
-        .then(pl.lit("same name parts in another order"))
-        .when(pl.col("name_key") == pl.col("reg_name_key"))
+    repair = pl.col("name_repair").replace_strict(_NAME_REPAIRS, default=None,
+                                                  return_dtype=pl.String)
+    found = given.linked.filter((differs | repair.is_not_null()) & pl.col("name").is_not_null())
+    difference = (
+        pl.when(pl.col("name_key") == pl.col("reg_name_key"))
         .then(pl.lit("same letters, different accents or tone marks"))
+        .when(pl.col("name_key").str.split(" ").list.sort()
+              == pl.col("reg_name_key").str.split(" ").list.sort())
+        .then(pl.lit("same name parts in another order"))
         .otherwise(pl.lit("name differs from the registry"))
+    )
+    detail = (
+        pl.when(repair.is_null()).then(difference)
+        .when(differs).then(pl.format("{}; once repaired: {}", repair, difference))
+        .otherwise(pl.format("{}: use the registry spelling", repair))
     )
     return _part(found, "name_mismatch", pl.col("src_full_name"),
                  pl.col("regraw_full_name"), detail)

@@ -8,7 +8,10 @@ persons, when u is sampled) compare column by column:
 - names: `name` (canonical), `name_key` (folded), `plain` (written without
   diacritics), the parts `fam`, `mid`, `given` and their folded `*_key`; on
   the source side also the Western-order reading `wfam`, `wmid`, `wgiven`
-  (+ `_key`): family name last, as in *Thị Thanh Thảo Nguyễn*;
+  (+ `_key`): family name last, as in *Thị Thanh Thảo Nguyễn*; and
+  `name_repair`: the stored garbage repaired so that the name links
+  (`telex`, `vni` or `mojibake`, see `matching.names.REPAIRS`; null for none),
+  which the findings report;
 - birth date: `dob_year`, `dob_month`, `dob_day` (null below their
   precision), `dob_date` (day precision only);
 - `sex` (`M`/`F`), `province` and `commune` (2025 codes; an old province code
@@ -33,7 +36,7 @@ from matching.blocking import BlockingRule
 from matching.dates import normalise_dates
 from matching.identifiers import normalise_identifiers
 from matching.localities import normalise_localities
-from matching.names import compound_family_names, normalise_names
+from matching.names import REPAIRS, compound_family_names, normalise_names
 from matching.sex import normalise_sex
 from popdq.contract import dataset
 
@@ -104,6 +107,8 @@ def _names(values: pl.Series, western: bool) -> pl.DataFrame:
         .then(keys.list.slice(fam_len, count - fam_len - 1).list.join(" ")).alias("mid_key"),
         keys.list.last().alias("given_key"),
         keys.list.sort().list.join(" ").alias("name_sorted"),
+        pl.coalesce(pl.when(pl.col(f"n_{flag}")).then(pl.lit(repair))
+                    for flag, repair in REPAIRS.items()).alias("name_repair"),
     )
     if not western:
         return out
@@ -203,7 +208,8 @@ def _blocking_keys(frame: pl.DataFrame) -> pl.DataFrame:
 
 _NAME_COLUMNS = ("name", "name_key", "plain", "fam", "mid", "given", "fam_key", "mid_key",
                  "given_key")
-_WESTERN_COLUMNS = ("wfam", "wmid", "wgiven", "wfam_key", "wmid_key", "wgiven_key")
+_SOURCE_NAME_COLUMNS = ("wfam", "wmid", "wgiven", "wfam_key", "wmid_key", "wgiven_key",
+                        "name_repair")
 _OTHER_COLUMNS = ("dob_year", "dob_month", "dob_day", "dob_date", "sex", "province", "commune",
                   "id_personal", "id_old")
 BLOCK_COLUMNS = tuple(column for rule in BLOCKING_RULES for column in rule.columns
@@ -259,5 +265,5 @@ def prepare_source(kind: str, records: pl.DataFrame) -> pl.DataFrame:
         pl.when(in_code != personal.fill_null("")).then(in_code).alias("id_code"),
     )
     frame = _blocking_keys(frame)
-    return frame.select("record_id", *_NAME_COLUMNS, *_WESTERN_COLUMNS, *_OTHER_COLUMNS,
+    return frame.select("record_id", *_NAME_COLUMNS, *_SOURCE_NAME_COLUMNS, *_OTHER_COLUMNS,
                         "id_code", *BLOCK_COLUMNS)

@@ -34,11 +34,15 @@ WESTERN_ORDER = [2, 3, 4, 5, 6, 0, 1]
 
 MODES: tuple[Callable[[str], str], ...] = (
     str, spelling.strip_diacritics, spelling.nfd, spelling.tone_convention, spelling.eth,
-    spelling.telex, spelling.vni, spelling.miscompose,
+    spelling.telex, spelling.vni, spelling.miscompose, spelling.mojibake,
 )
 NO_DIACRITICS = MODES.index(spelling.strip_diacritics)
+GARBLED = tuple(MODES.index(mode) for mode in (spelling.telex, spelling.vni, spelling.mojibake))
+"""Modes that store garbage (name_mismatch where they change the name), not formatting."""
+MOJIBAKE = MODES.index(spelling.mojibake)
 CASES: tuple[Callable[[str], str], ...] = (str, str.upper, str.lower)
-"""A written name is one MODE (diacritics) and one CASE; variant = mode * 3 + case."""
+"""A written name is one MODE (diacritics) and one CASE; variant = mode * 3 + case.
+Mojibake garbles the bytes of the name as typed, so its case comes first."""
 
 
 @dataclass(frozen=True)
@@ -117,7 +121,8 @@ def name_book() -> NameBook:
     for i, row in enumerate(retones):
         retone_of[i, :len(row)] = [index[r] for r in row]
     hoi_nga = np.array([any(m in spelling.nfd(s) for m in spelling.HOI_NGA) for s in vocab])
-    variants = [case(mode(s)) for mode in MODES for case in CASES for s in vocab]
+    variants = [mode(case(s)) if mode is spelling.mojibake else case(mode(s))
+                for mode in MODES for case in CASES for s in vocab]
 
     def table(rows: list[dict[str, str]], weight: str) -> Table:
         tokens = np.full((len(rows), 2), -1, dtype=np.int64)

@@ -16,7 +16,16 @@ import numpy.typing as npt
 import polars as pl
 
 from synth.dates import is_leap, ymd
-from synth.names import ADDED, CASES, MIDDLE, NO_DIACRITICS, WESTERN_ORDER, NameBook
+from synth.names import (
+    ADDED,
+    CASES,
+    GARBLED,
+    MIDDLE,
+    MOJIBAKE,
+    NO_DIACRITICS,
+    WESTERN_ORDER,
+    NameBook,
+)
 from synth.rates import Rates
 from synth.tables import Divisions
 
@@ -46,9 +55,13 @@ class WrittenNames:
     missing: Mask
 
 
+_C1_CONTROL = "[\u0080-\u009f]"
+
+
 def noisy_names(tokens: Index, male: Mask, linked: Mask, rng: np.random.Generator,
                 rates: Rates, book: NameBook) -> WrittenNames:
-    """Names with formatting noise (no kind) and substantive changes (name_mismatch)."""
+    """Names with formatting noise (no kind), stored garbage and substantive changes
+    (name_mismatch, where the record is linked and the garbage changed the text)."""
     n = len(tokens)
     tokens = tokens.copy()
     before = _compact(tokens)
@@ -84,10 +97,21 @@ def noisy_names(tokens: Index, male: Mask, linked: Mask, rng: np.random.Generato
     # the modes of names.MODES after the first (keep as typed)
     mode = pick(rng, n, [rates.name_no_diacritics, rates.name_nfd, rates.name_tone_convention,
                          rates.name_eth, rates.name_telex, rates.name_vni,
-                         rates.name_miscomposed])
+                         rates.name_miscomposed, rates.name_mojibake])
     mode[(change == 2) & (mode == NO_DIACRITICS)] = 0  # keep the wrong tone visible
     case = pick(rng, n, [rates.name_upper, rates.name_lower])
     text = book.render(tokens, mode * len(CASES) + case)
+    # garbage is a finding where it shows (Telex leaves Lan as it is); mojibake with a
+    # control character in it is not written (a loader would set the record aside)
+    garbled = np.flatnonzero(np.isin(mode, GARBLED))
+    as_typed = book.render(tokens[garbled], case[garbled])
+    written = text.gather(garbled)
+    unprintable = ((mode[garbled] == MOJIBAKE)
+                   & written.str.contains(_C1_CONTROL).to_numpy())
+    text = text.scatter(garbled[unprintable], as_typed.filter(pl.Series(unprintable)))
+    shows = np.zeros(n, dtype=bool)
+    shows[garbled] = (written != as_typed).to_numpy() & ~unprintable
+    mismatch |= linked & shows
     spaces = pick(rng, n, [rates.name_extra_spaces / 3] * 3)
     missing = rng.random(n) < rates.name_empty
     text = pl.select(

@@ -104,7 +104,8 @@ class Rates:
     address_empty: float = 0.30
     """Share of source records with an empty address."""
 
-    # --- noise: names (formatting, raises no kind) -------------------------
+    # --- noise: names (formatting, raises no kind; Telex, VNI and mojibake are
+    # stored garbage: name_mismatch where they change the name) ---------------
     name_no_diacritics: float = 0.12
     name_nfd: float = 0.04
     name_tone_convention: float = 0.06
@@ -115,6 +116,9 @@ class Rates:
     name_vni: float = 0.005
     name_miscomposed: float = 0.01
     """Tone on the wrong half of ươ (lựơng for lượng)."""
+    name_mojibake: float = 0.003
+    """UTF-8 read as Windows-1252 and saved again (Nguyá»…n); only names whose mojibake
+    holds no control character (a loader sets those aside)."""
     name_upper: float = 0.10
     name_lower: float = 0.02
     name_extra_spaces: float = 0.03

@@ -1,10 +1,11 @@
 """How one Vietnamese syllable gets mistyped.
 
 Pure functions of one NFC syllable. Formatting variants (no diacritics, NFD,
-the other tone-mark convention, Ð for Đ, Telex/VNI keystrokes left in,
-mis-composed ươ) keep the name the same once normalised; `typo` and `retones`
-change it for real. They run over the few hundred distinct syllables of the
-name tables, never over records.
+the other tone-mark convention, Ð for Đ, mis-composed ươ) keep the name the
+same once normalised. Stored garbage (Telex/VNI keystrokes left in,
+mojibake) is repaired to the same name too, but is a finding (domain §1);
+`typo` and `retones` change the name for real. They run over the few hundred
+distinct syllables of the name tables, never over records.
 """
 
 import re
@@ -94,6 +95,14 @@ def vni(syllable: str) -> str:
             continue
         out.append(base + _VNI_SHAPE.get(shape, "") + _VNI_TONE.get(tone, ""))
     return "".join(out)
+
+
+def mojibake(text: str) -> str:
+    """UTF-8 read as Windows-1252 and saved again: Nguyễn → Nguyá»…n. The five bytes
+    Windows-1252 leaves undefined become the C1 controls of their number, as Windows
+    reads them (Đ → Ä and U+0090)."""
+    return "".join(bytes([b]).decode("cp1252", errors="ignore") or chr(b)
+                   for b in text.encode("utf-8"))
 
 
 def miscompose(syllable: str) -> str:

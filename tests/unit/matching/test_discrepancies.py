@@ -1,9 +1,11 @@
 """Discrepancy rules on crafted records linked by hand (the links are not under test)."""
 
 import datetime as dt
+import unicodedata
 from collections.abc import Mapping, Sequence
 
 import polars as pl
+import pytest
 
 from matching.discrepancies import RULES, find_discrepancies
 from matching.linker import prepare_registry, prepare_source
@@ -84,10 +86,60 @@ def test_formatting_only_differences_are_not_findings() -> None:
     }
 
 
+def _mojibake(text: str) -> str:
+    """UTF-8 read as Windows-1252 (its five undefined bytes as C1 controls)."""
+    return "".join(bytes([b]).decode("cp1252", errors="ignore") or chr(b)
+                   for b in text.encode("utf-8"))
+
+
+def test_formatting_of_every_kind_alone_is_not_a_name_finding() -> None:
+    variants = {"C": "NGUYỄN VĂN AN", "P": "Nguyen Van An", "p": "nguyen van an",
+                "D": unicodedata.normalize("NFD", "Nguyễn Văn An"), "S": " Nguyễn  Văn An "}
+    records = [{**AN_RECORD, "record_id": r, "full_name": n} for r, n in variants.items()]
+    records.append({"record_id": "T", "full_name": "TRẦN THỊ HÒA BÌNH",  # caps, old tone style
+                    "date_of_birth": "20/07/1985", "sex": "Nữ", "id_number": BINH})
+    links = {r["record_id"]: (BINH if r["record_id"] == "T" else AN) for r in records}
+    assert not {f for f in findings(records, links) if f[1] == "name_mismatch"}
+
+
+@pytest.mark.parametrize(("raw", "detail"), [
+    ("Nguyeexn Văn An", "Telex keystrokes left in the name: use the registry spelling"),
+    ("Nguyeenx Vawn An", "Telex keystrokes left in the name: use the registry spelling"),
+    ("NGUYEENX VAWN AN", "Telex keystrokes left in the name: use the registry spelling"),
+    ("Nguye64n Va8n An", "VNI digits left in the name: use the registry spelling"),
+    (_mojibake("Nguyễn Văn An"),
+     "mojibake: UTF-8 text read as Windows-1252: use the registry spelling"),
+    (_mojibake("NGUYỄN VĂN AN"),
+     "mojibake: UTF-8 text read as Windows-1252: use the registry spelling"),
+    ("Nguyeenx Vawn Anh", "Telex keystrokes left in the name; once repaired: "
+                          "name differs from the registry"),
+    ("Nguye63n Va8n An", "VNI digits left in the name; once repaired: "
+                         "same letters, different accents or tone marks"),
+])
+def test_keystrokes_and_mojibake_are_name_mismatches_with_the_registry_spelling(
+    raw: str, detail: str,
+) -> None:
+    rows = frame("health_insurance", [{**CARD, **AN_RECORD, "record_id": "G", "full_name": raw}])
+    got = find_discrepancies(
+        "health_insurance", rows=rows, records=prepare_source("health_insurance", rows),
+        registry_rows=REGISTRY, registry=prepare_registry(REGISTRY),
+        matches=pl.DataFrame({"record_id": ["G"], "person_id": [AN], "decision": ["match"],
+                              "score": [0.99], "ambiguous": [False],
+                              "second_person_id": [None], "second_score": [None]},
+                             schema_overrides={"second_person_id": pl.String,
+                                               "second_score": pl.Float64}),
+        failures=pl.DataFrame(schema={"record_key": pl.String, "kind": pl.String,
+                                      "field": pl.String, "reason": pl.String}),
+        as_of=AS_OF)
+    assert got.select("kind", "field", "source_value", "registry_value", "detail").rows() == [
+        ("name_mismatch", "full_name", raw, "Nguyễn Văn An", detail)]
+
+
 def test_substantive_differences_are_reported_with_their_cause() -> None:
     records = [
         {**AN_RECORD, "record_id": "N1", "full_name": "Nguyễn An"},             # dropped part
         {**AN_RECORD, "record_id": "N2", "full_name": "Văn An Nguyễn"},         # western order
+        {**AN_RECORD, "record_id": "N3", "full_name": "Nguyển Văn An"},         # wrong tone
         {**AN_RECORD, "record_id": "D1", "date_of_birth": "03/12/1990"},        # swapped
         {**AN_RECORD, "record_id": "D2", "date_of_birth": "12/03/1991"},        # year
         {**AN_RECORD, "record_id": "D3", "date_of_birth": "20/04/1990"},        # 39 days
@@ -98,6 +150,7 @@ def test_substantive_differences_are_reported_with_their_cause() -> None:
     assert got == {
         ("N1", "name_mismatch", "full_name", "name differs from the registry"),
         ("N2", "name_mismatch", "full_name", "same name parts in another order"),
+        ("N3", "name_mismatch", "full_name", "same letters, different accents or tone marks"),
         ("D1", "dob_mismatch", "date_of_birth", "day and month swapped"),
         ("D2", "dob_mismatch", "date_of_birth", "year off by one"),
         ("D3", "dob_mismatch", "date_of_birth",
