@@ -48,6 +48,7 @@ from flows.partitioned import (
     spool_model,
 )
 from flows.partitioning import partition_rows
+from matching.blocking import BlockingRule
 from matching.changes import (
     ROW_HASH,
     duplicate_neighbours,
@@ -55,11 +56,13 @@ from matching.changes import (
     links_after,
     records_to_relink,
 )
-from matching.decisions import MATCHES_SCHEMA
+from matching.decisions import DECIDED, MATCHES_SCHEMA
 from matching.discrepancies import FINDINGS_SCHEMA
+from matching.evidence import ANCHOR_COLUMNS, SHARED_PERSON, shared_numbers, with_shared_persons
 from matching.linker import LinkModel, check_model, train
 from matching.partitions import by_person, by_province, count_partitions
 from matching.profiles import vietnamese_profile
+from matching.reviews import GUIDANCE_STAMP, guidance, guidance_changed, with_guidance
 from popdq.contract import DATASETS, SOURCE_KINDS
 from popdq.errors import PopdqError
 from popdq.localities import Locality, parse_locality
@@ -88,6 +91,7 @@ from warehouse.lock import Hold
 from warehouse.queue import SyncSummary, sync_queue
 from warehouse.reporting import decisions as linkage_by_source
 from warehouse.reporting import findings_by_criterion_source_province
+from warehouse.reviews import holding_decisions
 from warehouse.runs import Version, current_versions, finish_run, mark_step, note_step, start_run
 from warehouse.validation import is_validated, save_validation, validation_failures
 
@@ -137,11 +141,12 @@ class Prepared:
     locality: Locality | None
     done: tuple[Done, ...] = ()
 
-    def read(self, kind: str, columns: Sequence[str] | None = None) -> pl.DataFrame:
+    def read(self, kind: str, columns: Sequence[str] | None = None, *,
+             everywhere: bool = False) -> pl.DataFrame:
         """A prepared dataset in its kept order: the registry whole, a source's records in
-        scope; only `columns` if given."""
+        scope (every locality's with `everywhere`); only `columns` if given."""
         frame = read_prepared(self.warehouse, kind, self.versions[kind].sha256,
-                              self._where(kind), columns)
+                              None if everywhere else self._where(kind), columns)
         assert frame is not None  # kept by `prepare`, pruned only by a publish
         return frame
 
@@ -154,6 +159,11 @@ class Prepared:
 
     def path(self, kind: str) -> Path:
         return prepared_path(self.warehouse, kind, self.versions[kind].sha256)
+
+    @property
+    def loaded(self) -> tuple[str, ...]:
+        """Every loaded source, in scope or not: evidence across sources reads them all."""
+        return tuple(kind for kind in SOURCE_KINDS if kind in self.versions)
 
     def registry_bytes(self) -> int:
         """What the prepared registry takes in memory once read: about twice its file."""
@@ -182,6 +192,9 @@ class Work:
     """record_id of stored records gone from the extract."""
     before: pl.DataFrame
     """The stored links of the records in scope (read_link_state)."""
+    guidance: pl.DataFrame
+    """What guides the links of the records in scope that have any: the person their BHXH
+    number points to, reviewers' decisions (`matching.reviews.with_guidance`)."""
 
     @property
     def replaced(self) -> pl.Series:
@@ -248,12 +261,13 @@ def prepare(warehouse: Path, run_id: int, sources: list[str], locality: Locality
             full: bool) -> Prepared:
     """The prepared registry (always whole) and sources (one locality's records, or all):
     read as kept for their version, or prepared now, partition by partition, and kept.
+    Every loaded source is prepared, in scope or not: evidence across sources reads them.
     Not a task itself, nor are the other steps with partitions: a task's context, its
     parameters included, travels with every task submitted inside it."""
     with open_warehouse(warehouse) as con:
         versions = current_versions(con)
     done: list[Done] = []
-    for kind in ("registry", *sources):
+    for kind in ("registry", *(kind for kind in SOURCE_KINDS if kind in versions)):
         _prepare(warehouse, run_id, kind, versions[kind], full, done)
     return Prepared(warehouse, versions, tuple(sources), locality, tuple(done))
 
@@ -298,7 +312,7 @@ def run_partitions(work: Task[[Any], Done], jobs: Iterable[Any]) -> list[Done]:
 
 
 @step
-def choose_model(warehouse: Path, prepared: Prepared, *, partial: bool,
+def choose_model(warehouse: Path, prepared: Prepared, numbers: pl.DataFrame, *, partial: bool,
                  retrain: bool) -> Model:
     """The current model, or a new one: with `retrain`, when there is none, or when it does
     not cover a loaded source. A partial run (one locality or source) never trains."""
@@ -308,7 +322,7 @@ def choose_model(warehouse: Path, prepared: Prepared, *, partial: bool,
         if partial:
             raise PopdqError("no full run yet: run `popdq run` without --locality or --source"
                              " first")
-        return Model(_train(prepared), None)
+        return Model(_train(prepared, numbers), None)
     run_id, model_json = stored
     model = LinkModel.from_json(model_json)
     try:
@@ -321,7 +335,7 @@ def choose_model(warehouse: Path, prepared: Prepared, *, partial: bool,
         if partial:
             raise PopdqError(f"the model of full run {run_id} has no {missing[0]}: "
                              "run `popdq run --retrain` first")
-        return Model(_train(prepared), None,
+        return Model(_train(prepared, numbers), None,
                      (f"the model of run {run_id} had no {missing[0]}: trained a new one",))
     persons = prepared.rows("registry")
     moved = abs(persons - model.left_rows) / max(model.left_rows, 1)
@@ -331,16 +345,31 @@ def choose_model(warehouse: Path, prepared: Prepared, *, partial: bool,
     return Model(model_json, run_id, advice)
 
 
-def _train(prepared: Prepared) -> str:
-    return train(prepared.read("registry"), {kind: prepared.read(kind)
-                                             for kind in prepared.sources}, seed=0).to_json()
+def _train(prepared: Prepared, numbers: pl.DataFrame) -> str:
+    return train(prepared.read("registry"), {
+        kind: with_shared_persons(prepared.read(kind), numbers) for kind in prepared.sources
+    }, seed=0).to_json()
 
 
 @step
-def plan_work(warehouse: Path, prepared: Prepared, model: Model, *,
+def gather_evidence(prepared: Prepared) -> pl.DataFrame:
+    """BHXH numbers and the registry person each points to (`matching.evidence`), from every
+    record of every loaded source: a locality's records may share numbers with any other."""
+    numbers = shared_numbers(
+        prepared.read("registry", ["person_id", "name_key", "dob_year"]),
+        (prepared.read(kind, ANCHOR_COLUMNS, everywhere=True) for kind in prepared.loaded))
+    progress(f"evidence across sources: {numbers.height:,} BHXH numbers point to one person")
+    return numbers
+
+
+@step
+def plan_work(warehouse: Path, prepared: Prepared, model: Model, numbers: pl.DataFrame, *,
               locality: Locality | None, everything: bool) -> dict[str, Work]:
-    """Per source, the records to link again and the stored records that are gone."""
-    rules = vietnamese_profile().blocking
+    """Per source, the records to link again, the stored records that are gone, and what
+    guides the links (evidence across sources, reviewers' decisions): a record whose
+    guidance changed is linked again too."""
+    # a record links to the persons it shares a blocking key with, and to its reviewer's choice
+    rules = (*vietnamese_profile().blocking, BlockingRule("decided", ("id_personal", DECIDED)))
     registry_sha = prepared.versions["registry"].sha256
     plans = {}
     with open_warehouse(warehouse) as con:
@@ -349,7 +378,13 @@ def plan_work(warehouse: Path, prepared: Prepared, model: Model, *,
             old_shas = before.get_column("registry_sha256").drop_nulls().unique()
             old_shas = old_shas.filter(old_shas != registry_sha)
             # the blocking keys only if a registry person may have changed since a link
-            records = prepared.read(kind, None if old_shas.len() else ["record_id", ROW_HASH])
+            records = prepared.read(kind, None if old_shas.len() else [
+                "record_id", ROW_HASH, "id_bhxh", "id_personal", "id_code"])
+            guided = with_guidance(
+                with_shared_persons(records.select("record_id", "id_bhxh", "id_personal",
+                                                   "id_code"), numbers),
+                guidance(holding_decisions(con, kind))).drop("id_bhxh", "id_personal",
+                                                              "id_code")
             current = records.get_column("record_id")
             removed = before.get_column("record_id").filter(
                 ~before.get_column("record_id").is_in(current.implode()))
@@ -360,11 +395,15 @@ def plan_work(warehouse: Path, prepared: Prepared, model: Model, *,
                 relink = current.sort()
             else:
                 relink = records_to_relink(
-                    records, before, model_run_id=model.run_id, registry_sha=registry_sha,
+                    records.join(guided.select("record_id", SHARED_PERSON, DECIDED),
+                                 on="record_id", how="left", maintain_order="left"),
+                    before, model_run_id=model.run_id, registry_sha=registry_sha,
                     registry=prepared.read("registry") if old_shas.len() else None,
                     rules=rules, old_registries={sha: read_prepared(warehouse, "registry", sha)
                                                  for sha in old_shas})
-            plans[kind] = Work(relink, removed.sort(), before)
+                relink = pl.concat([relink, guidance_changed(guided, before)]).unique().sort()
+            plans[kind] = Work(relink, removed.sort(), before, guided.filter(
+                pl.any_horizontal(pl.col(c).is_not_null() for c in guided.columns[1:])))
             progress(f"{kind}: {relink.len():,} of {current.len():,} records to link,"
                      f" {removed.len():,} gone from the extract")
     return plans
@@ -390,7 +429,9 @@ def link_records(warehouse: Path, run_id: int, model: Model, prepared: Prepared,
     try:
         for kind in prepared.sources:
             due = work[kind].relink
-            records = prepared.read(kind) if due.len() else pl.DataFrame()  # nothing due: no task
+            records = (prepared.read(kind).join(work[kind].guidance, on="record_id", how="left",
+                                                maintain_order="left")
+                       if due.len() else pl.DataFrame())  # nothing due: no task
             # the linking tasks of this process hold the registry
             held = prepared.registry_bytes() + int(records.estimated_size())
             parts = count_partitions(due.len(), partition_rows("link", held))
@@ -421,8 +462,10 @@ def link_records(warehouse: Path, run_id: int, model: Model, prepared: Prepared,
 
 
 def _stamp_schema(prepared: Prepared, kind: str) -> pl.DataFrame:
-    """An empty frame of the `STAMP` columns as a source's prepared file holds them."""
-    return pl.DataFrame(schema=pl.read_parquet_schema(prepared.path(kind))).select(STAMP)
+    """An empty frame of the `STAMP` columns as a source's prepared file and its guidance
+    hold them."""
+    schema = {**pl.read_parquet_schema(prepared.path(kind)), **GUIDANCE_STAMP}
+    return pl.DataFrame(schema=schema).select(STAMP)
 
 
 @dataclass(frozen=True)
@@ -618,11 +661,12 @@ def run_steps(warehouse: Path, held: Hold, as_of: dt.date, place: Locality | Non
         clock.time("validate", lambda: validate(warehouse, run_id, ["registry", *sources], full))
         prepared = clock.time("normalise", lambda: prepare(warehouse, run_id, sources, place,
                                                            full))
-        model = clock.time("model", lambda: choose_model(warehouse, prepared, partial=scoped,
-                                                         retrain=retrain))
+        numbers = clock.time("evidence", lambda: gather_evidence(prepared))
+        model = clock.time("model", lambda: choose_model(warehouse, prepared, numbers,
+                                                         partial=scoped, retrain=retrain))
         model_run_id = model.run_id if model.run_id is not None else run_id
-        work = clock.time("plan", lambda: plan_work(warehouse, prepared, model, locality=place,
-                                                    everything=full or scoped))
+        work = clock.time("plan", lambda: plan_work(warehouse, prepared, model, numbers,
+                                                    locality=place, everything=full or scoped))
         links = clock.time("match", lambda: link_records(warehouse, run_id, model, prepared,
                                                          work))
         found = clock.time("discrepancies", lambda: find_discrepancies(

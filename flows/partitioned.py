@@ -30,6 +30,7 @@ from prefect.cache_policies import NO_CACHE
 from matching.changes import ROW_HASH, row_hashes
 from matching.discrepancies import find_discrepancies
 from matching.linker import LinkModel, index_registry, link, prepare_registry, prepare_source
+from matching.reviews import GUIDANCE_STAMP
 from popdq.contract import DATASETS
 from warehouse.cache import (
     keep_registry_keys,
@@ -45,8 +46,9 @@ from warehouse.linkage import spool_explanations
 
 J = TypeVar("J")
 
-STAMP = ("record_id", "province", "commune", ROW_HASH)
-"""What a stored link keeps of its record: where it is, and the hash of its row."""
+STAMP = ("record_id", "province", "commune", ROW_HASH, *GUIDANCE_STAMP)
+"""What a stored link keeps of its record: where it is, the hash of its row, and what guided
+its link."""
 
 FIND_INPUTS = ("rows", "records", "registry_rows", "registry", "matches", "failures")
 """The frames `matching.discrepancies.find_discrepancies` reads, one file each."""
@@ -164,6 +166,9 @@ def link_partition(job: LinkJob) -> Done:
     held = linking(model_path(job.warehouse, job.run_id), job.registry)
     records = pl.read_parquet(spool_file(job.warehouse, job.run_id, "link", job.source,
                                          job.number, "records"))
+    records = records.with_columns(pl.lit(None, dtype=dtype).alias(column)  # nothing guided
+                                   for column, dtype in GUIDANCE_STAMP.items()
+                                   if column not in records.columns)
     links = link(held.model, held.registry, records, source=job.source, index=held.index)
     write_frame(links.matches.join(records.select(STAMP), on="record_id", how="left"),
                 spool_file(job.warehouse, job.run_id, "link", job.source, job.number,

@@ -12,6 +12,10 @@ automatic match whatever the weights say (a record with a father's ID, but
 the child's name and birth date: the ID agrees, name and date clearly do
 not). A vetoed best candidate goes to review at most.
 
+A reviewer's decision outranks the model (`DECIDED`, `REJECTED`): a person
+the reviewer chose is the record's best candidate and its link, whatever it
+scores; a person they rejected is never its candidate.
+
 Each record is decided on its own candidates: there is no one-to-one
 assignment across records (several records of one source may be the same
 person, which is reported later as `duplicate_in_source`), so a record's row
@@ -40,6 +44,11 @@ MATCHES_SCHEMA: dict[str, pl.DataType] = {
 }
 """Columns of `Links.matches` (contract §3 plus the runner-up)."""
 
+DECIDED = "decided"
+"""A right-frame column: the left key a reviewer linked the record to (confirmed or chosen)."""
+REJECTED = "rejected"
+"""A right-frame column: the left keys a reviewer said the record is not (a list)."""
+
 
 @dataclass(frozen=True)
 class Veto:
@@ -63,8 +72,10 @@ def vetoed(comparisons: Sequence[Comparison], vetoes: Sequence[Veto]) -> pl.Expr
 
 def rank_candidates(scored: pl.DataFrame) -> pl.DataFrame:
     """The best and second candidate of each record: `record_id`, `rank` (1 or 2) and the
-    scored pair's columns. `scored` needs `record_id`, `person_id`, `weight`."""
-    return (scored.sort(["record_id", "weight", "person_id"], descending=[False, True, False])
+    scored pair's columns. `scored` needs `record_id`, `person_id`, `weight`, `decided` (the
+    pair is the reviewer's choice: it comes first)."""
+    return (scored.sort(["record_id", DECIDED, "weight", "person_id"],
+                        descending=[False, True, True, False])
             .with_columns(pl.col("record_id").cum_count().over("record_id").alias("rank"))
             .filter(pl.col("rank") <= 2))
 
@@ -72,10 +83,10 @@ def rank_candidates(scored: pl.DataFrame) -> pl.DataFrame:
 def decide(records: pl.Series, ranked: pl.DataFrame, thresholds: Thresholds,
            source: str) -> pl.DataFrame:
     """One row per record in `records` (MATCHES_SCHEMA), sorted by record_id; `ranked`
-    comes from `rank_candidates` with a boolean `vetoed` column."""
+    comes from `rank_candidates` with boolean `vetoed` and `decided` columns."""
     best = ranked.filter(pl.col("rank") == 1).select(
         "record_id", "person_id", pl.col("probability").alias("score"), pl.col("weight"),
-        "vetoed")
+        "vetoed", DECIDED)
     second = ranked.filter(pl.col("rank") == 2).select(
         "record_id", pl.col("person_id").alias("second_person_id"),
         pl.col("probability").alias("second_score"), pl.col("weight").alias("second_weight"))
@@ -85,10 +96,11 @@ def decide(records: pl.Series, ranked: pl.DataFrame, thresholds: Thresholds,
     ambiguous = (
         (pl.col("weight") - pl.col("second_weight") < thresholds.ambiguity_gap_bits)
         & (pl.col("second_score") >= thresholds.review_probability)
-    ).fill_null(False)
+    ).fill_null(False) & ~pl.col(DECIDED).fill_null(False)
     score = pl.col("score").fill_null(0.0)
     decision = (
-        pl.when((score >= thresholds.match_probability) & ~pl.col("ambiguous")
+        pl.when(pl.col(DECIDED).fill_null(False)).then(pl.lit("match"))
+        .when((score >= thresholds.match_probability) & ~pl.col("ambiguous")
                 & ~pl.col("vetoed").fill_null(False))
         .then(pl.lit("match"))
         .when(score >= thresholds.review_probability).then(pl.lit("review"))

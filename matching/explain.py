@@ -3,7 +3,8 @@
 A reviewer sees why a record went to a person: the prior, then each
 comparison's level and its weight in bits (log2 Bayes factor, term-frequency
 adjustment included; 0 for a value missing on a side). The weights add up to
-the total behind the record's score.
+the total behind the record's score. A link a reviewer decided ends with a
+`reviewer` row (level `decided`, weight 0): the score is the model's, the link is theirs.
 """
 
 from collections.abc import Sequence
@@ -11,6 +12,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from matching.comparisons import Comparison
+from matching.decisions import DECIDED
 
 EXPLANATIONS_SCHEMA: dict[str, pl.DataType] = {
     "source": pl.String(),
@@ -38,5 +40,9 @@ def explain(chosen: pl.DataFrame, comparisons: Sequence[Comparison], prior_weigh
         parts.append(chosen.select(*ids, pl.lit(comparison.name).alias("comparison"),
                                    label.alias("level"),
                                    pl.col(f"w_{comparison.name}").alias("weight")))
+    if DECIDED in chosen.columns:
+        parts.append(chosen.filter(pl.col(DECIDED)).select(
+            *ids, pl.lit("reviewer").alias("comparison"), pl.lit(DECIDED).alias("level"),
+            pl.lit(0.0, dtype=pl.Float64).alias("weight")))
     return (pl.concat(parts).cast(pl.Schema(EXPLANATIONS_SCHEMA))
             .sort("record_id", maintain_order=True))

@@ -18,7 +18,14 @@ import polars as pl
 
 from matching import vietnamese
 from matching.blocking import LEFT_ROW, RIGHT_ROW, LeftKeys, candidate_pairs, index_left
-from matching.decisions import MATCHES_SCHEMA, decide, rank_candidates, vetoed
+from matching.decisions import (
+    DECIDED,
+    MATCHES_SCHEMA,
+    REJECTED,
+    decide,
+    rank_candidates,
+    vetoed,
+)
 from matching.explain import EXPLANATIONS_SCHEMA, explain
 from matching.model import ComparisonParameters, LinkModel, SourceParameters
 from matching.profiles import Profile, profile_named, vietnamese_profile
@@ -155,13 +162,43 @@ def _score(profile: Profile, model: LinkModel, left: pl.DataFrame, right: pl.Dat
     levels = compare_pairs(profile.comparisons, left, right, pairs)
     scored = score_levels(levels, profile.comparisons, model.source(source),
                           model.term_frequencies, model.thresholds.tf_minimum)
-    return scored.with_columns(
+    scored = scored.with_columns(
         left.get_column(profile.left_key).cast(pl.String)
         .gather(scored.get_column(LEFT_ROW)).alias("person_id"),
         right.get_column(profile.right_key).cast(pl.String)
         .gather(scored.get_column(RIGHT_ROW)).alias("record_id"),
         vetoed(profile.comparisons, profile.vetoes).alias("vetoed"),
     )
+    if DECIDED not in right.columns:
+        return scored.with_columns(pl.lit(False).alias(DECIDED))
+    decided = right.get_column(DECIDED).cast(pl.String).gather(scored.get_column(RIGHT_ROW))
+    return scored.with_columns((pl.lit(decided) == pl.col("person_id")).fill_null(False)
+                               .alias(DECIDED))
+
+
+def _reviewed_pairs(left: pl.DataFrame, right: pl.DataFrame,
+                    profile: Profile) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The pairs a reviewer chose (`DECIDED`) and rejected (`REJECTED`), as row pairs; a
+    person no longer in `left` is no pair."""
+    empty = pl.DataFrame(schema={LEFT_ROW: pl.UInt32, RIGHT_ROW: pl.UInt32})
+
+    def pairs(column: str) -> pl.DataFrame:
+        if column not in right.columns:
+            return empty
+        wanted = right.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias(RIGHT_ROW),
+                              pl.col(column).alias("__key"))
+        if isinstance(wanted.schema["__key"], pl.List):
+            wanted = wanted.explode("__key")
+        wanted = wanted.drop_nulls("__key")
+        if wanted.is_empty():
+            return empty
+        rows = (left.select(pl.col(profile.left_key).cast(pl.String).alias("__key"))
+                .with_row_index(LEFT_ROW)
+                .filter(pl.col("__key").is_in(wanted.get_column("__key").implode())))
+        return wanted.join(rows, on="__key").select(pl.col(LEFT_ROW).cast(pl.UInt32),
+                                                    RIGHT_ROW)
+
+    return pairs(DECIDED), pairs(REJECTED)
 
 
 def score_pairs(model: LinkModel, left: pl.DataFrame, right: pl.DataFrame | None = None, *,
@@ -182,6 +219,9 @@ def score_pairs(model: LinkModel, left: pl.DataFrame, right: pl.DataFrame | None
 def link_profile(model: LinkModel, left: pl.DataFrame, right: pl.DataFrame, *,
                  source: str, index: dict[str, LeftKeys] | None = None) -> Links:
     """Link each record of `right` to at most one row of `left` (see `matching.decisions`).
+
+    A reviewer's decisions ride on `right` (`matching.decisions.DECIDED`, `REJECTED`):
+    the chosen person is a candidate and the link, a rejected one is no candidate.
 
     Blocking runs in stages (`BlockingRule.stage`): a record that the pairs of
     one stage already link (decision `match`) takes no part in the next, so
@@ -208,10 +248,14 @@ def link_profile(model: LinkModel, left: pl.DataFrame, right: pl.DataFrame, *,
     statistics: list[pl.DataFrame] = []
     ranked = matches = pl.DataFrame()
     index = index if index is not None else index_left(left, profile.blocking)
+    chosen_pairs, rejected_pairs = _reviewed_pairs(left, other, profile)
     for stage in sorted({rule.stage for rule in profile.blocking}):
         rules = [rule for rule in profile.blocking if rule.stage == stage]
         pairs, stage_statistics = candidate_pairs(left, other[open_rows], rules, index)
         pairs = pairs.with_columns(open_rows.gather(pairs.get_column(RIGHT_ROW)))
+        if not scored_parts:  # a reviewer's choice is a candidate whatever the blocking
+            pairs = pl.concat([pairs, chosen_pairs]).unique().sort(RIGHT_ROW, LEFT_ROW)
+        pairs = pairs.join(rejected_pairs, on=[LEFT_ROW, RIGHT_ROW], how="anti")
         if scored_parts:
             pairs = pairs.join(pl.concat(scored_parts).select(LEFT_ROW, RIGHT_ROW),
                                on=[LEFT_ROW, RIGHT_ROW], how="anti")

@@ -75,7 +75,7 @@ def vietnamese_profile() -> Profile:
         blocking=vietnamese.BLOCKING_RULES,
         comparisons=vietnamese_comparisons.comparisons(),
         thresholds=default_thresholds("vietnamese"),
-        add_left_context=vietnamese_comparisons.add_id_households,
+        add_left_context=vietnamese_comparisons.add_context,
         vetoes=vietnamese_comparisons.VETOES,
     )
 

@@ -20,9 +20,10 @@ persons, when u is sampled) compare column by column:
 - identifiers: `id_personal` (a 12-digit personal ID: the registry's
   person_id, a record's id_number), `id_old` (9-digit CMND), `id_code` (a
   personal ID found in a record's key column: bhxh_code, tax_code,
-  card_number, when it is not the id_number already), `household` (registry)
+  card_number, when it is not the id_number already), `id_bhxh` (the 10-digit BHXH
+  number of a record's key column, alone or inside a BHYT card), `household` (registry)
   and `id_household` (the registry household of the record's personal ID,
-  added at link time by `vietnamese_comparisons.add_id_households`, since it needs the
+  added at link time by `vietnamese_comparisons.add_context`, since it needs the
   registry);
 - `block_*`: the blocking keys (see `BLOCKING_RULES`).
 
@@ -34,6 +35,7 @@ import polars as pl
 
 from matching.blocking import BlockingRule
 from matching.dates import normalise_dates
+from matching.evidence import SHARED_PERSON
 from matching.identifiers import normalise_identifiers
 from matching.localities import normalise_localities
 from matching.names import REPAIRS, compound_family_names, normalise_names
@@ -44,7 +46,7 @@ _ID_SOURCES = {"id": "id_personal", "code": "id_code"}
 """Where a row's personal IDs are: its id_number, its key column (sources only)."""
 
 BLOCKING_RULES: tuple[BlockingRule, ...] = (
-    BlockingRule("personal_id", ("id_personal", "id_code")),
+    BlockingRule("personal_id", ("id_personal", "id_code", SHARED_PERSON)),
     BlockingRule("old_id", ("id_old",)),
     BlockingRule("name_dob", ("block_name_dob",)),
     BlockingRule("id_tail_year", tuple(f"block_{s}_tail_year" for s in _ID_SOURCES), stage=1),
@@ -62,7 +64,8 @@ BLOCKING_RULES: tuple[BlockingRule, ...] = (
 
 Stage 0, for every record:
 
-- personal_id: any ID in id_number or the key column, cleaned (spaces, lost zero);
+- personal_id: any ID in id_number or the key column, cleaned (spaces, lost zero), and the
+  person a record without an ID shares its BHXH number with (`matching.evidence`);
 - old_id: a stale 9-digit CMND;
 - name_dob: folded name, tokens sorted, + year + {day, month} unordered (no diacritics,
   wrong tone, Western order, day and month swapped; the key for records without an ID).
@@ -263,7 +266,8 @@ def prepare_source(kind: str, records: pl.DataFrame) -> pl.DataFrame:
         personal.alias("id_personal"),
         pl.when(pl.col("idn_kind") == "old_id").then(pl.col("idn_value")).alias("id_old"),
         pl.when(in_code != personal.fill_null("")).then(in_code).alias("id_code"),
+        pl.col("code_bhxh").alias("id_bhxh"),
     )
     frame = _blocking_keys(frame)
     return frame.select("record_id", *_NAME_COLUMNS, *_SOURCE_NAME_COLUMNS, *_OTHER_COLUMNS,
-                        "id_code", *BLOCK_COLUMNS)
+                        "id_code", "id_bhxh", *BLOCK_COLUMNS)

@@ -5,25 +5,35 @@ import polars as pl
 
 from matching.comparisons import Comparison, Similarity, blank, exact_comparison, graded
 from matching.decisions import Veto
+from matching.evidence import SHARED_PERSON
 
-VETOES: tuple[Veto, ...] = tuple(
-    Veto(f"birth_date_and_{part}_differ", (("birth_date", ("different",)), (part, ("different",))))
-    for part in ("family_name", "middle_name", "given_name")
+VETOES: tuple[Veto, ...] = (
+    *(Veto(f"birth_date_and_{part}_differ",
+           (("birth_date", ("different",)), (part, ("different",))))
+      for part in ("family_name", "middle_name", "given_name")),
+    *(Veto(f"shared_number_but_{other}_differs",
+           (("shared_number", ("agrees",)), (other, ("different",))))
+      for other in ("birth_date", "family_name", "given_name")),
 )
 """No automatic match when the birth date and a name part both differ outright, however well
 the IDs agree: that is a relative's ID (a father's ID on his son's record, the son
-sharing his given name), not a typo. Such records go to review at most."""
+sharing his given name), not a typo. Nor when a shared BHXH number is the only tie and the
+birth date or the family or given name differs outright: a reused or mistyped number.
+Such records go to review at most."""
 
 
 
-def add_id_households(registry: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
-    """Add `id_household`: the registry household of each record's personal ID (or null).
+def add_context(registry: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
+    """Add `id_household`: the registry household of each record's personal ID (or null);
+    and `shared_person` (null) where the caller found no evidence across sources.
 
-    It is what tells a relative's ID (a parent's ID on a child's record) from
-    a stranger's: the ID belongs to someone living with the candidate.
+    The household is what tells a relative's ID (a parent's ID on a child's
+    record) from a stranger's: the ID belongs to someone living with the candidate.
     """
     households = (registry.select(pl.col("id_personal"), pl.col("household").alias("id_household"))
                   .filter(pl.col("id_household").is_not_null()))
+    if SHARED_PERSON not in records.columns:
+        records = records.with_columns(pl.lit(None, dtype=pl.String).alias(SHARED_PERSON))
     return records.join(households, on="id_personal", how="left", maintain_order="left")
 
 
@@ -155,6 +165,16 @@ def id_in_code_comparison() -> Comparison:
     return Comparison("id_in_code", levels, level, ("id_personal",), ("id_code",), (edits,))
 
 
+def shared_number_comparison() -> Comparison:
+    """The person the record's BHXH number points to (`matching.evidence`): the candidate;
+    someone else. Missing when the record has an ID of its own or its number points to no
+    one."""
+    levels, level = graded(pl.col(f"{SHARED_PERSON}_r").is_null(), [
+        ("agrees", pl.col("id_personal_l") == pl.col(f"{SHARED_PERSON}_r")),
+    ])
+    return Comparison("shared_number", levels, level, ("id_personal",), (SHARED_PERSON,))
+
+
 def place_comparison() -> Comparison:
     """Where the person lives (2025 codes, pre-2025 ones mapped by `matching.localities`):
     same commune; same province, other commune; same province, the record naming no
@@ -179,5 +199,6 @@ def comparisons() -> tuple[Comparison, ...]:
         exact_comparison("sex", "sex"),
         id_number_comparison(),
         id_in_code_comparison(),
+        shared_number_comparison(),
         place_comparison(),
     )

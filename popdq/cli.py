@@ -15,7 +15,7 @@ import click
 from flows.executors import EXECUTORS
 from flows.schedule import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_TIMEZONE
 from popdq import commands, progress
-from popdq.contract import DATASETS
+from popdq.contract import DATASETS, SOURCE_KINDS
 from popdq.errors import PopdqError
 from popdq.localities import Locality
 from popdq.options import (
@@ -33,7 +33,7 @@ from popdq.options import (
     warehouse_option,
     write_to_stdout,
 )
-from popdq.views import render_item, render_list, render_load
+from popdq.views import render_estimates, render_item, render_list, render_load
 from warehouse.datasets import MAX_SHRINK
 from warehouse.encodings import ENCODINGS
 
@@ -164,6 +164,44 @@ _queue_action("assign", False, click.option("--to", required=True,
 _queue_action("resolve", True)
 _queue_action("reject", True)
 _queue_action("reopen", True)
+
+
+@app.group()
+def link() -> None:
+    """A reviewer's decision on a record's link, honoured by every later run (audited)."""
+
+
+def _link_command(verdict: str, doc: str, *arguments: Any) -> None:
+    @link.command(verdict, help=doc)
+    @click.argument("source", type=click.Choice(SOURCE_KINDS))
+    @click.argument("record_id")
+    @click.option("--note", default=None, help="Why (kept with the decision).")
+    @by_option
+    @warehouse_option
+    def command(source: str, record_id: str, note: str | None, by: str | None,
+                warehouse: Path, person_id: str | None = None) -> None:
+        decided = commands.decide_link(warehouse, verdict, source, record_id,
+                                       by=by or getpass.getuser(), note=note,
+                                       person_id=person_id)
+        say(f"decision {decided.decision_id}: {verdict} on {source} {record_id}"
+            f"{'; its review item resolved' if decided.resolved_items else ''};"
+            " the next run links it so")
+
+    for argument in arguments:
+        command.params.insert(2, argument)
+
+
+_link_command("confirm", "The record is the person it is linked or proposed to.")
+_link_command("reject", "The record is not the person it is linked or proposed to.")
+_link_command("set", "The record is this registry person.",
+              click.Argument(["person_id"]))
+
+
+@app.command()
+@warehouse_option
+def evaluate(warehouse: Path) -> None:
+    """Precision and recall, estimated from reviewers' decisions and by the model itself."""
+    say(render_estimates(commands.evaluate(warehouse)))
 
 
 @app.command()

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 import polars as pl
 
+from matching.evaluation import Estimates, estimate, summarise_decisions
 from popdq.contract import DATASETS
 from popdq.errors import PopdqError
 from popdq.localities import Locality
@@ -30,6 +31,7 @@ from warehouse.queue import (
     read_item,
     read_queue,
 )
+from warehouse.reviews import Decided, link_totals, read_decisions, record_decision
 
 if TYPE_CHECKING:
     from expectations import Validation
@@ -164,6 +166,24 @@ def act(warehouse: Path, verb: str, item_ids: list[int], *, by: str, note: str |
     require_warehouse(warehouse)
     with open_warehouse(warehouse) as con:
         return act_on_items(con, item_ids, verb, actor=by, note=note, assignee=assignee)
+
+
+def decide_link(warehouse: Path, verdict: str, source: str, record_id: str, *, by: str,
+                note: str | None, person_id: str | None = None) -> Decided:
+    """A reviewer's decision on a record's link, stored and audited; the next run of any
+    kind links the record as decided."""
+    require_warehouse(warehouse)
+    with open_warehouse(warehouse) as con:
+        return record_decision(con, source=source, record_id=record_id, verdict=verdict,
+                               actor=by, note=note, person_id=person_id)
+
+
+def evaluate(warehouse: Path) -> Estimates:
+    """Precision and recall of the stored links, from reviewers' decisions and the model."""
+    require_warehouse(warehouse)
+    with open_warehouse(warehouse, read_only=True) as con:
+        decisions = read_decisions(con).filter(pl.col("holds"))
+        return estimate(link_totals(con), summarise_decisions(decisions))
 
 
 def export(warehouse: Path, name: str, source: str | None, out: Path | BinaryIO,

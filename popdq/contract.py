@@ -93,8 +93,19 @@ KINDS: dict[str, Kind] = {
 }
 """Discrepancy kind → its criterion, field and priority, in contract order."""
 
+REVIEW_KIND: Kind = next(
+    Kind(name, spec["criterion"], spec["field"], spec["priority"], spec["why"])
+    for name, spec in _CONTRACT["review_kind"].items())
+"""The queue item of a record whose link a human must decide: no discrepancy, no finding."""
+
+QUEUE_KINDS: dict[str, Kind] = {**KINDS, REVIEW_KIND.name: REVIEW_KIND}
+"""Every kind a queue item may have."""
+
 CRITERIA: dict[str, str] = dict(_CONTRACT["criteria"])
 """Criterion → its Vietnamese name, in the programme's order (đúng, đủ, sạch, sống)."""
+
+IDENTIFYING_COLUMNS: tuple[str, ...] = tuple(_CONTRACT["identifying_columns"])
+"""The fields that say who a source record is, besides its code column (contract.toml)."""
 
 TRUTH_COLUMNS: tuple[str, ...] = tuple(_CONTRACT["truth_columns"])
 """Columns of the synthetic world's truth.csv (contract §4)."""

@@ -20,7 +20,7 @@ from typing import Any, BinaryIO, NoReturn
 import click
 from click.core import ParameterSource
 
-from popdq.contract import CRITERIA, KINDS, SOURCE_KINDS
+from popdq.contract import CRITERIA, QUEUE_KINDS, SOURCE_KINDS
 from popdq.errors import PopdqError
 from popdq.localities import Locality, parse_locality
 from popdq.masking import printable
@@ -185,7 +185,7 @@ def queue_filters(function: Any) -> Any:
     """The filters every queue command shares (locality apart)."""
     for option in reversed([
         source_option,
-        click.option("--kind", type=click.Choice(list(KINDS)), default=None),
+        click.option("--kind", type=click.Choice(list(QUEUE_KINDS)), default=None),
         click.option("--criterion", type=click.Choice(list(CRITERIA)), default=None),
         click.option("--status", type=click.Choice(STATUSES), default=None),
         click.option("--assignee", default=None),

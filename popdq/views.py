@@ -13,6 +13,7 @@ from warehouse.datasets import LoadSummary
 from warehouse.readers import RULES
 
 if TYPE_CHECKING:
+    from matching.evaluation import Estimates
     from popdq.commands import ItemView
 
 LIST_COLUMNS = ("item_id", "priority", "status", "kind", "source", "record_id", "field",
@@ -99,3 +100,31 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     out += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
             for row in rows]
     return "\n".join(out)
+
+
+def render_estimates(estimates: "Estimates") -> str:
+    """What `popdq evaluate` prints: counts and rates only, no personal values."""
+    def rate(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.4f}"
+
+    lines = ["links: " + ", ".join(f"{band.records:,} {band.decision}"
+                                   for band in estimates.bands.values())]
+    decided = [band for band in estimates.bands.values() if band.decided]
+    if decided:
+        lines.append("reviewers' decisions (newest per record, still holding):")
+        lines += [f"  {band.decision}: {band.decided:,} decided, {band.confirmed:,} confirmed the"
+                  f" proposed person, {band.other_person:,} another person,"
+                  f" {band.decided - band.confirmed - band.other_person:,} nobody in the"
+                  " registry" for band in decided]
+    else:
+        lines.append("reviewers' decisions: none yet (popdq link confirm|reject|set)")
+    lines += [
+        f"  precision of match, from decisions: {rate(estimates.reviewed_precision)}",
+        f"  recall, from decisions: {rate(estimates.reviewed_recall)}",
+        "the model's own estimate at the current thresholds:",
+        f"  false matches: {estimates.model_false_matches:,.1f}"
+        f" (precision {rate(estimates.model_precision)})",
+        f"  missed matches: {estimates.model_missed_matches:,.1f}"
+        f" (recall {rate(estimates.model_recall)})",
+    ]
+    return "\n".join(lines)

@@ -73,7 +73,8 @@ def read_link_state(con: duckdb.DuckDBPyConnection, source: str,
     where, params = in_locality(locality)
     return con.sql(
         "SELECT record_id, person_id, score, decision, second_person_id, second_score,"
-        " ambiguous, row_hash, registry_sha256, model_run_id FROM matches"
+        " ambiguous, row_hash, registry_sha256, model_run_id, shared_person, decision_id"
+        " FROM matches"
         f" WHERE source = ? AND {where} ORDER BY record_id", params=[source, *params]).pl()
 
 

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
+from popdq.contract import REVIEW_KIND
 from popdq.errors import PopdqError
 from popdq.localities import Locality
 from warehouse.db import registered, transaction
 from warehouse.lifecycle import REVIEWER_ACTIONS, plan_action, plan_sync
 from warehouse.scope import in_locality
-from warehouse.tables import QUEUE_VALUES
+from warehouse.tables import QUEUE_KEY, QUEUE_VALUES
 
 FILTERS = ("source", "kind", "criterion", "status", "assignee")
 """Columns a reviewer may filter on by equality (locality is matched on province or commune)."""
@@ -43,11 +44,15 @@ def sync_queue(
     actor: str = "popdq-nightly",
 ) -> SyncSummary:
     """Bring the queue of these sources (and locality) in line with their current findings
-    (the `findings` table, as the run's publish left it)."""
+    (the `findings` table, as the run's publish left it) and links to review."""
     where, params = in_locality(locality)
     scope = f"source IN (SELECT unnest(?::VARCHAR[])) AND {where}"
     items = con.sql(f"SELECT * FROM queue_items WHERE {scope}", params=[sources, *params]).pl()
-    findings = con.sql(f"SELECT * FROM findings WHERE {scope}", params=[sources, *params]).pl()
+    findings = pl.concat([
+        con.sql(f"SELECT {', '.join((*QUEUE_KEY, *QUEUE_VALUES))} FROM findings WHERE {scope}",
+                params=[sources, *params]).pl(),
+        _links_to_review(con, scope, [sources, *params]),
+    ])
     next_id = int(con.execute("SELECT coalesce(max(item_id), 0) + 1 FROM queue_items")
                   .fetchall()[0][0])
     plan = plan_sync(items, findings, run_id=run_id, next_id=next_id)
@@ -64,6 +69,24 @@ def sync_queue(
         _write_audit(con, plan.audit, actor=actor, run_id=run_id, note=None)
     c = plan.counts
     return SyncSummary(c["created"], c["updated"], c["reopened"], c["fixed_at_source"])
+
+
+def _links_to_review(con: duckdb.DuckDBPyConnection, scope: str,
+                     params: list[object]) -> pl.DataFrame:
+    """A queue item for every record in `review` (contract §3), as a finding would be one:
+    within the review kind's priority band, the closer the two best candidates, the more a
+    reviewer's decision changes, the more urgent; the person proposed, and the runner-up."""
+    kind = REVIEW_KIND
+    return con.sql(
+        "SELECT source, record_id, ? AS kind, ? AS field, ? AS criterion, person_id,"
+        " person_id AS source_value, second_person_id AS registry_value, province, commune,"
+        " printf('the best candidate scores %.3f, the next %s: confirm, reject or choose the"
+        " person (popdq link)', score, coalesce(printf('%.3f', second_score), 'none'))"
+        " AS detail,"
+        " (? + round(10 * (score - coalesce(second_score, 0))))::INTEGER AS priority,"
+        " NULL::VARCHAR AS group_id"
+        f" FROM matches WHERE decision = 'review' AND {scope}",
+        params=[kind.name, kind.field, kind.criterion, kind.priority, *params]).pl()
 
 
 def act_on_items(

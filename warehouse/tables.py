@@ -15,6 +15,7 @@ from expectations.validate import FAILURE_SCHEMA, RESULT_SCHEMA
 from matching.decisions import MATCHES_SCHEMA
 from matching.discrepancies import FINDINGS_SCHEMA
 from matching.explain import EXPLANATIONS_SCHEMA
+from matching.reviews import GUIDANCE_STAMP
 from popdq.contract import DATASETS
 
 Schema = dict[str, pl.DataType]
@@ -52,8 +53,9 @@ VALIDATION_RESULTS: Schema = {**_RUN, "dataset": _TEXT, "load_id": _BIGINT, **RE
 VALIDATION_FAILURES: Schema = {**_RUN, "dataset": _TEXT, **FAILURE_SCHEMA, **_VALIDATED}
 LINK_MODELS: Schema = {"run_id": _BIGINT, "model": _TEXT, "created_at": pl.Datetime("us")}
 LINKED_WITH: Schema = {"row_hash": pl.UInt64(), "registry_sha256": _TEXT,
-                       "model_run_id": _BIGINT}
-"""What a stored link was computed from: the record's row, the registry version, the model."""
+                       "model_run_id": _BIGINT, **GUIDANCE_STAMP}
+"""What a stored link was computed from: the record's row, the registry version, the model,
+and what guided it (`matching.reviews.GUIDANCE_STAMP`)."""
 MATCHES: Schema = {**MATCHES_SCHEMA, **_PLACE, **_RUN, **LINKED_WITH}
 MATCH_EXPLANATIONS: Schema = {**EXPLANATIONS_SCHEMA, **_RUN}
 FINDINGS: Schema = {**FINDINGS_SCHEMA, **_RUN}
@@ -66,6 +68,13 @@ QUEUE_ITEMS: Schema = {
     "item_id": _BIGINT, **{c: FINDINGS_SCHEMA[c] for c in (*QUEUE_KEY, *QUEUE_VALUES)},
     "status": _TEXT, "assignee": _TEXT, "first_seen_run": _BIGINT, "last_seen_run": _BIGINT,
 }
+LINK_DECISIONS: Schema = {
+    "decision_id": _BIGINT, "source": _TEXT, "record_id": _TEXT, "verdict": _TEXT,
+    "person_id": _TEXT, "proposed_person_id": _TEXT, "proposed_decision": _TEXT,
+    "proposed_score": pl.Float64(), "identity": _TEXT, "decided_by": _TEXT,
+    "decided_at": pl.Datetime("us"), "note": _TEXT,
+}
+"""A reviewer's decision on a record's link, with what the model proposed then."""
 QUEUE_AUDIT: Schema = {
     "audit_id": _BIGINT, "item_id": _BIGINT, "changed_at": pl.Datetime("us"), "actor": _TEXT,
     "action": _TEXT, "old_status": _TEXT, "new_status": _TEXT, "old_assignee": _TEXT,
@@ -86,6 +95,7 @@ TABLES: dict[str, Schema] = {
     "findings": FINDINGS,
     "queue_items": QUEUE_ITEMS,
     "queue_audit": QUEUE_AUDIT,
+    "link_decisions": LINK_DECISIONS,
 }
 """Table name → schema: every table popdq stores (schema_version aside)."""
 

@@ -31,6 +31,7 @@ class Night:
     warehouse: Path
     run_id: int
     prepared: nightly.Prepared
+    numbers: pl.DataFrame
     model: nightly.Model
     work: dict[str, nightly.Work]
     links: dict[str, nightly.Linked]
@@ -59,11 +60,14 @@ def night(tmp_path_factory: pytest.TempPathFactory) -> Night:
     assert nightly.validate.fn(warehouse, run_id, ["registry", *sources], False) == [
         "registry", *sources]
     prepared = nightly.prepare(warehouse, run_id, sources, None, False)
-    model = nightly.choose_model.fn(warehouse, prepared, partial=False, retrain=False)
-    work = nightly.plan_work.fn(warehouse, prepared, model, locality=None, everything=False)
+    numbers = nightly.gather_evidence.fn(prepared)
+    assert numbers.height > 0
+    model = nightly.choose_model.fn(warehouse, prepared, numbers, partial=False, retrain=False)
+    work = nightly.plan_work.fn(warehouse, prepared, model, numbers, locality=None,
+                                everything=False)
     links = nightly.link_records(warehouse, run_id, model, prepared, work)
     found = nightly.find_discrepancies(warehouse, run_id, prepared, work, links, AS_OF)
-    return Night(warehouse, run_id, prepared, model, work, links, found)
+    return Night(warehouse, run_id, prepared, numbers, model, work, links, found)
 
 
 def test_open_run_records_a_running_run(night: Night) -> None:
@@ -109,8 +113,8 @@ def test_prepare_for_a_locality_reads_that_localitys_records_only(night: Night) 
         assert local.read(kind, ["province"])["province"].unique().to_list() in ([], ["01"])
         assert 0 < local.rows(kind) < night.prepared.rows(kind)
     run_id = night.run_id + 100  # a spool of its own
-    work = nightly.plan_work.fn(night.warehouse, local, night.model, locality=place,
-                                everything=True)
+    work = nightly.plan_work.fn(night.warehouse, local, night.model, night.numbers,
+                                locality=place, everything=True)
     links = nightly.link_records(night.warehouse, run_id, night.model, local, work)
     nightly.find_discrepancies(night.warehouse, run_id, local, work, links, AS_OF)
     spool = night.warehouse.parent / "w.duckdb.work" / f"run-{run_id:05d}"
@@ -137,8 +141,8 @@ def test_a_partial_run_refuses_before_any_full_run(night: Night, tmp_path: Path)
     with open_warehouse(tmp_path / "w.duckdb"):
         pass
     with pytest.raises(PopdqError, match="no full run yet"):
-        nightly.choose_model.fn(tmp_path / "w.duckdb", night.prepared, partial=True,
-                                retrain=False)
+        nightly.choose_model.fn(tmp_path / "w.duckdb", night.prepared, night.numbers,
+                                partial=True, retrain=False)
 
 
 def test_publish_report_and_close_write_the_run(night: Night) -> None:
@@ -148,11 +152,11 @@ def test_publish_report_and_close_write_the_run(night: Night) -> None:
     total = sum(f.findings.height for f in night.found.values())
     assert summary.created == count(night.warehouse, "SELECT count(*) FROM queue_items") > 0
     assert count(night.warehouse, "SELECT count(*) FROM findings") == total
-    again = nightly.choose_model.fn(night.warehouse, night.prepared, partial=True,
-                                    retrain=False)
+    again = nightly.choose_model.fn(night.warehouse, night.prepared, night.numbers,
+                                    partial=True, retrain=False)
     assert (again.json, again.run_id) == (night.model.json, night.run_id)
-    unchanged = nightly.plan_work.fn(night.warehouse, night.prepared, again, locality=None,
-                                     everything=False)
+    unchanged = nightly.plan_work.fn(night.warehouse, night.prepared, again, night.numbers,
+                                     locality=None, everything=False)
     assert all(w.relink.is_empty() and w.removed.is_empty() for w in unchanged.values())
     nightly.close_run.fn(night.warehouse, night.run_id, "succeeded", Clock(), None)
     report = nightly.write_report.fn(night.warehouse, night.run_id)

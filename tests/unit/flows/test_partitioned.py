@@ -17,6 +17,7 @@ from matching.changes import row_hashes
 from matching.discrepancies import find_discrepancies
 from matching.linker import link, prepare_registry, prepare_source, train
 from matching.partitions import by_province
+from matching.reviews import GUIDANCE_STAMP
 from popdq.contract import DATASETS
 from popdq.errors import PopdqError
 from warehouse.cache import keys_path, spool_file, write_frame
@@ -61,6 +62,8 @@ def test_link_partitions_read_the_kept_registry_and_give_what_one_call_gives(
     partitioned.forget_linking()
 
     whole = link(model, registry, records, source="tax")
+    records = records.with_columns(pl.lit(None, dtype=dtype).alias(column)  # nothing guided
+                                   for column, dtype in GUIDANCE_STAMP.items())
     matches = pl.concat([pl.read_parquet(spool_file(warehouse, RUN, "link", "tax", n,
                                                     "matches")) for n in range(len(groups))])
     assert matches.sort("record_id").equals(  # stamped with what a stored link keeps

@@ -7,7 +7,7 @@ from matching.blocking import LEFT_ROW, RIGHT_ROW
 from matching.comparisons import edit_comparison, exact_comparison, string_comparison
 from matching.scoring import compare_pairs
 from matching.vietnamese import prepare_registry, prepare_source
-from matching.vietnamese_comparisons import add_id_households, comparisons
+from matching.vietnamese_comparisons import add_context, comparisons
 
 PERSON = {
     "person_id": "079085001234", "full_name": "Nguyễn Văn An", "date_of_birth": "1985-03-04",
@@ -30,7 +30,7 @@ def levels(record: dict[str, str], person: dict[str, str] | None = None,
     registry = prepare_registry(pl.DataFrame([person, FATHER] if person is PERSON
                                              else [person, FATHER, PERSON]))
     row = {**RECORD, **record} if kind == "social_insurance" else record
-    source = add_id_households(registry, prepare_source(kind, pl.DataFrame([row])))
+    source = add_context(registry, prepare_source(kind, pl.DataFrame([row])))
     pairs = pl.DataFrame({LEFT_ROW: [0], RIGHT_ROW: [0]},
                          schema={LEFT_ROW: pl.UInt32, RIGHT_ROW: pl.UInt32})
     got = compare_pairs(comparisons(), registry, source, pairs).row(0, named=True)
@@ -42,7 +42,7 @@ def test_a_clean_record_agrees_everywhere() -> None:
     assert levels({}) == {
         "family_name": "exact", "middle_name": "exact", "given_name": "exact",
         "birth_date": "exact", "sex": "exact", "id_number": "exact",
-        "id_in_code": "missing", "place": "same_commune",
+        "id_in_code": "missing", "shared_number": "missing", "place": "same_commune",
     }
 
 

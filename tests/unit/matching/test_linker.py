@@ -8,7 +8,8 @@ import polars as pl
 import pytest
 
 import synth
-from matching.decisions import MATCHES_SCHEMA
+from matching.decisions import DECIDED, MATCHES_SCHEMA, REJECTED
+from matching.evidence import SHARED_PERSON, shared_numbers, with_shared_persons
 from matching.explain import EXPLANATIONS_SCHEMA
 from matching.linker import (
     LinkModel,
@@ -38,6 +39,8 @@ def linked() -> Linked:
     world = synth.generate_world(3000, 5)
     registry = prepare_registry(world.registry)
     sources = {kind: prepare_source(kind, getattr(world, kind)) for kind in SOURCES}
+    numbers = shared_numbers(registry, sources.values())
+    sources = {kind: with_shared_persons(frame, numbers) for kind, frame in sources.items()}
     model = train(registry, sources, seed=3, u_pairs=200_000)
     links = {kind: link(model, registry, sources[kind], source=kind) for kind in SOURCES}
     return Linked(world, registry, sources, model, links)
@@ -77,7 +80,7 @@ def test_explanations_are_the_waterfall_of_each_linked_or_reviewed_record(linked
     first = explanations.filter(pl.col("record_id") == explanations.item(0, "record_id"))
     assert first.get_column("comparison").to_list() == [
         "prior", "family_name", "middle_name", "given_name", "birth_date", "sex", "id_number",
-        "id_in_code", "place"]
+        "id_in_code", "shared_number", "place"]
     totals = explanations.group_by("record_id", "person_id").agg(pl.col("weight").sum())
     checked = decided.join(totals, on=["record_id", "person_id"]).filter(pl.col("score") < 0.999)
     for score, weight in checked.select("score", "weight").iter_rows():
@@ -104,10 +107,17 @@ def source_record(world: synth.World, person_id: str, **changes: str) -> dict[st
 
 
 def link_records(linked: Linked, records: list[dict[str, str]],
-                 registry: pl.DataFrame | None = None) -> pl.DataFrame:
-    prepared = prepare_source("health_insurance", pl.DataFrame(records))
+                 registry: pl.DataFrame | None = None, **columns: pl.Series) -> pl.DataFrame:
+    return link_with(linked, records, registry, **columns).matches
+
+
+def link_with(linked: Linked, records: list[dict[str, str]],
+              registry: pl.DataFrame | None = None, **columns: pl.Series) -> Links:
+    """Link clean-looking records, with extra right-frame columns (evidence, decisions)."""
+    prepared = prepare_source("health_insurance", pl.DataFrame(records)).with_columns(
+        *columns.values())
     return link(linked.model, linked.registry if registry is None else registry, prepared,
-                source="health_insurance").matches
+                source="health_insurance")
 
 
 def children_with_fathers(world: synth.World) -> list[tuple[str, str]]:
@@ -264,3 +274,65 @@ def test_a_registry_that_shares_no_key_with_a_source_is_refused_in_one_line(
     one_person = linked.registry.head(1)
     with pytest.raises(PopdqError, match=r"cannot estimate a model for tax: .* 1 registry rows"):
         train(one_person, {"tax": linked.sources["tax"].tail(5)}, seed=0, u_pairs=1000)
+
+
+def with_a_double(linked: Linked, row: int) -> tuple[dict[str, str], pl.DataFrame]:
+    """A registry person, and the registry with a stranger of the same name and birth date
+    (the homonyms a national registry is full of)."""
+    person = linked.world.registry.row(row, named=True)
+    double = {**person, "person_id": "001099999999", "old_id_number": "", "household_id": ""}
+    return person, prepare_registry(pl.concat([linked.world.registry, pl.DataFrame([double])]))
+
+
+def test_the_model_weighs_a_shared_bhxh_number() -> None:
+    """The synthetic world's records without an ID share BHXH numbers with anchors."""
+    world = synth.generate_world(3000, 5)
+    registry = prepare_registry(world.registry)
+    sources = [prepare_source(kind, getattr(world, kind)) for kind in SOURCES]
+    numbers = shared_numbers(registry, sources)
+    assert numbers.height > 500
+    assert numbers.get_column(SHARED_PERSON).is_in(
+        registry.get_column("person_id").implode()).all()
+
+
+def test_a_shared_bhxh_number_links_a_record_without_an_id(linked: Linked) -> None:
+    person, registry = with_a_double(linked, 120)
+    record = source_record(linked.world, person["person_id"], id_number="")
+    alone = link_records(linked, [record], registry).row(0, named=True)
+    assert alone["decision"] != "match"  # two persons fit: a coin toss without evidence
+    shared = link_with(linked, [record], registry,
+                       shared=pl.Series(SHARED_PERSON, [person["person_id"]]))
+    row = shared.matches.row(0, named=True)
+    assert (row["decision"], row["person_id"]) == ("match", person["person_id"])
+    waterfall = dict(shared.explanations.select("comparison", "level").iter_rows())
+    assert waterfall["shared_number"] == "agrees"
+
+
+@pytest.mark.parametrize("changes", [
+    {"full_name": "Trần Thị Bích"},
+    {"date_of_birth": "1931-02-17"},
+])
+def test_a_shared_bhxh_number_is_vetoed_when_name_or_birth_date_disagree(
+        linked: Linked, changes: dict[str, str]) -> None:
+    person = linked.world.registry.row(120, named=True)
+    record = source_record(linked.world, person["person_id"], id_number="", **changes)
+    row = link_records(linked, [record],
+                       shared=pl.Series(SHARED_PERSON, [person["person_id"]])).row(0, named=True)
+    assert row["decision"] != "match"
+
+
+def test_a_reviewers_choice_is_the_link_and_a_rejected_person_no_candidate(
+        linked: Linked) -> None:
+    person, registry = with_a_double(linked, 130)
+    record = source_record(linked.world, person["person_id"], id_number="")
+    chosen = link_with(linked, [record], registry,
+                       decided=pl.Series(DECIDED, ["001099999999"]))
+    row = chosen.matches.row(0, named=True)
+    assert (row["decision"], row["person_id"]) == ("match", "001099999999")
+    assert chosen.explanations.filter(pl.col("comparison") == "reviewer").height == 1
+    rejected = link_records(linked, [record], registry,
+                            rejected=pl.Series(REJECTED, [["001099999999"]]))
+    row = rejected.row(0, named=True)
+    assert row["person_id"] == person["person_id"]
+    assert "001099999999" not in {row["person_id"], row["second_person_id"]}
+    assert row["decision"] == "match"  # the double was all that made it uncertain

@@ -15,7 +15,7 @@ from matching.training import (
     term_frequencies,
     u_from_sample,
 )
-from matching.vietnamese_comparisons import add_id_households, comparisons
+from matching.vietnamese_comparisons import add_context, comparisons
 
 
 def simulated_levels(rng: np.random.Generator, pairs: int, share: float,
@@ -57,7 +57,7 @@ def world() -> synth.World:
 
 def test_u_sampling_is_reproducible_from_the_seed(world: synth.World) -> None:
     registry = prepare_registry(world.registry)
-    source = add_id_households(registry, prepare_source("tax", world.tax))
+    source = add_context(registry, prepare_source("tax", world.tax))
 
     def sampled(seed: int) -> dict[str, np.ndarray]:
         return sample_levels(comparisons(), registry, source, pairs=20_000,

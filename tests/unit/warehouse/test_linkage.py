@@ -34,9 +34,12 @@ def links(rows: list[tuple[str, str | None, str, str]]) -> tuple[pl.DataFrame, p
             "row_hash": [7] * len(rows),
             "registry_sha256": ["abc"] * len(rows),
             "model_run_id": [1] * len(rows),
+            "shared_person": [None] * len(rows),
+            "decision_id": [None] * len(rows),
         },
         schema_overrides={"second_person_id": pl.String, "second_score": pl.Float64,
-                          "row_hash": pl.UInt64},
+                          "row_hash": pl.UInt64, "shared_person": pl.String,
+                          "decision_id": pl.Int64},
     )
     explanations = pl.DataFrame({
         "source": ["tax"] * len(rows), "record_id": [r[0] for r in rows],
