@@ -67,6 +67,11 @@ class NameBook:
     family: Table
     middle: Table
     given: Table
+    given_from: Index
+    """First birth year of each cohort of given_name_cohorts.csv."""
+    given_p: npt.NDArray[np.float64]
+    """(cohort x sex (0 men, 1 women) x given entries): draw probabilities of the given
+    names, the cohort's popular names at their shares and the others by weight."""
     cohorts: npt.NDArray[np.float64]
     """Rows of middle_name_cohorts.csv: born_from, born_to, p_van, p_thi, p_none,
     second_middle_m, second_middle_f."""
@@ -102,6 +107,7 @@ def name_book() -> NameBook:
     middle_rows = read_rows(DATA_DIR / "middle_names.csv")
     given_rows = read_rows(DATA_DIR / "given_names.csv")
     cohort_rows = read_rows(DATA_DIR / "middle_name_cohorts.csv")
+    popular_rows = read_rows(DATA_DIR / "given_name_cohorts.csv")
     names = [r["name"] for r in family_rows + middle_rows + given_rows] + ["Văn", "Thị"]
     base = sorted({syllable for name in names for syllable in name.split()})
 
@@ -134,11 +140,15 @@ def name_book() -> NameBook:
 
     columns = ("born_from", "born_to", "p_van", "p_thi", "p_none", "second_middle_m",
                "second_middle_f")
+    given = table(given_rows, "weight")
+    given_from, given_p = _given_by_cohort(given_rows, given, popular_rows)
     return NameBook(
         vocab=tuple(vocab),
         family=table(family_rows, "share_pct"),
         middle=table(middle_rows, "weight"),
-        given=table(given_rows, "weight"),
+        given=given,
+        given_from=given_from,
+        given_p=given_p,
         cohorts=np.array([[float(r[c]) for c in columns] for r in cohort_rows]),
         van=index["Văn"],
         thi=index["Thị"],
@@ -149,9 +159,37 @@ def name_book() -> NameBook:
     )
 
 
+def _given_by_cohort(given_rows: list[dict[str, str]], given: Table,
+                     popular_rows: list[dict[str, str]]) -> tuple[Index, npt.NDArray[np.float64]]:
+    """Draw probabilities of the given names per cohort and sex: each popular name of
+    given_name_cohorts.csv at its share, the rest of the cohort by the weights of the
+    other names in given_names.csv."""
+    starts = sorted({int(r["born_from"]) for r in popular_rows})
+    p = np.zeros((len(starts), 2, len(given_rows)))
+    for c in range(len(starts)):
+        p[c, 0], p[c, 1] = given.p("MU"), given.p("FU")
+    popular = np.zeros_like(p)
+    for r in popular_rows:
+        sex = r["sex"]
+        entry = next((i for i, g in enumerate(given_rows)
+                      if g["name"] == r["name"] and g["sex"] in (sex, "U")), None)
+        if entry is None or sex not in ("M", "F"):
+            raise ValueError(f"given_name_cohorts.csv: {r['name']} ({sex}) is not a given "
+                             "name of that sex in given_names.csv")
+        popular[starts.index(int(r["born_from"])), int(sex == "F"), entry] += (
+            float(r["share_pct"]) / 100)
+    rest = 1 - popular.sum(axis=2, keepdims=True)
+    if (rest < 0).any():
+        raise ValueError("given_name_cohorts.csv: a cohort's shares exceed 100 %")
+    p[popular > 0] = 0  # a popular name has its share, not more
+    p /= p.sum(axis=2, keepdims=True)
+    return np.array(starts, dtype=np.int64), popular + rest * p
+
+
 def draw_names(people: People, rng: np.random.Generator, rates: Rates, book: NameBook) -> Tokens:
     """Name tokens (n x SLOTS) for everyone: the family name passed down the
-    lineage, a middle name by sex and birth cohort, a given name by sex."""
+    lineage, a middle name by sex and birth cohort, a given name by sex and
+    birth cohort."""
     n = people.size
     male = people.male
     family = rng.choice(len(book.family.weight), size=n, p=book.family.p("U"))
@@ -159,8 +197,8 @@ def draw_names(people: People, rng: np.random.Generator, rates: Rates, book: Nam
         linked = people.lineage >= 0
         family[linked] = family[people.lineage[linked]]
 
-    given = _by_sex(book.given, male, rng, "MU", "FU")
     year = ymd(people.birth)[0]
+    given = _given_names(male, year, rng, book)
     cohort = book.cohorts[np.searchsorted(book.cohorts[:, 0], year, side="right") - 1]
     p_custom = np.where(male, cohort[:, 2], cohort[:, 3])
     custom = np.where(male, book.van, book.thi)
@@ -183,7 +221,7 @@ def draw_names(people: People, rng: np.random.Generator, rates: Rates, book: Nam
                     & (rng.random(n) < rates.mother_family_middle))
     middle1[takes_mother] = mother_family[takes_mother, 0]
 
-    given = _distinct_given(given, middle1, middle2, people.twin_of, male, rng, book)
+    given = _distinct_given(given, middle1, middle2, people.twin_of, male, year, rng, book)
     tokens = np.full((n, SLOTS), -1, dtype=np.int64)
     tokens[:, FAMILY] = book.family.tokens[family]
     tokens[:, 2] = middle1
@@ -201,8 +239,20 @@ def _by_sex(table: Table, male: npt.NDArray[np.bool_], rng: np.random.Generator,
     return out
 
 
+def _given_names(male: npt.NDArray[np.bool_], year: Index, rng: np.random.Generator,
+                 book: NameBook) -> Index:
+    """A given name for each person, by sex and birth cohort."""
+    cohort = np.maximum(np.searchsorted(book.given_from, year, side="right") - 1, 0)
+    out = np.empty(len(male), dtype=np.int64)
+    for c in range(len(book.given_from)):
+        for sex, mask in ((0, male), (1, ~male)):
+            rows = np.flatnonzero(mask & (cohort == c))
+            out[rows] = rng.choice(book.given_p.shape[2], size=len(rows), p=book.given_p[c, sex])
+    return out
+
+
 def _distinct_given(given: Index, middle1: Index, middle2: Index, twin_of: Index,
-                    male: npt.NDArray[np.bool_], rng: np.random.Generator,
+                    male: npt.NDArray[np.bool_], year: Index, rng: np.random.Generator,
                     book: NameBook) -> Index:
     """Redraw given names that repeat a middle name or the co-twin's given name."""
     twin = twin_of >= 0
@@ -212,7 +262,7 @@ def _distinct_given(given: Index, middle1: Index, middle2: Index, twin_of: Index
         clash[twin] |= given[twin] == given[twin_of[twin]]
         if not clash.any():
             break
-        given[clash] = _by_sex(book.given, male[clash], rng, "MU", "FU")
+        given[clash] = _given_names(male[clash], year[clash], rng, book)
     return given
 
 

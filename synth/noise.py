@@ -176,16 +176,18 @@ class WrittenDates:
     missing: Mask
 
 
-def noisy_dates(birth: Index, registry_precision: Index, linked: Mask,
-                rng: np.random.Generator, rates: Rates) -> WrittenDates:
-    """Dates of birth in the formats people type, with swaps, slips and lunar dates."""
+def noisy_dates(birth: Index, registry_precision: Index, year_only_p: npt.NDArray[np.float64],
+                linked: Mask, rng: np.random.Generator, rates: Rates) -> WrittenDates:
+    """Dates of birth in the formats people type, with swaps, slips and lunar dates;
+    year_only_p: each record's chance of a year-only date where the registry has more."""
     n = len(birth)
     y, m, d = ymd(birth)
     fmt = rng.choice(4, size=n, p=np.array(rates.dob_formats) / sum(rates.dob_formats))
-    year_only_p = np.where(registry_precision == PRECISION_YEAR, rates.dob_year_only_registry,
-                           np.where(y < 1960, rates.dob_year_only_old, 0.0))
-    year_only = rng.random(n) < year_only_p
-    fmt = np.where(year_only, rng.choice(YEAR_ONLY, size=n), fmt)
+    year_only = rng.random(n) < np.where(registry_precision == PRECISION_YEAR,
+                                         rates.dob_year_only_registry, year_only_p)
+    year_only_formats = np.array(rates.dob_year_only_formats)
+    fmt = np.where(year_only, rng.choice(YEAR_ONLY, size=n,
+                                         p=year_only_formats / year_only_formats.sum()), fmt)
     full = fmt <= ISO
 
     change = pick(rng, n, [rates.dob_swap, rates.dob_year_off, rates.dob_lunar,
@@ -253,14 +255,14 @@ class WrittenIds:
     missing: Mask
 
 
-def noisy_ids(personal: Index, old_id: Index, relative: Index, linked: Mask,
-              rng: np.random.Generator, rates: Rates) -> WrittenIds:
+def noisy_ids(personal: Index, old_id: Index, relative: Index, empty_p: npt.NDArray[np.float64],
+              linked: Mask, rng: np.random.Generator, rates: Rates) -> WrittenIds:
     """id_number: the 12-digit ID, or the old 9-digit one, a relative's, a
-    transposed one or nothing; sometimes without its leading zero or with
-    spaces or dashes inside."""
+    transposed one or nothing (each record's chance in empty_p); sometimes
+    without its leading zero or with spaces or dashes inside."""
     n = len(personal)
-    change = pick(rng, n, [rates.id_stale, rates.id_relative, rates.id_transposed,
-                           rates.id_empty])
+    change = pick(rng, n, [rates.id_stale, rates.id_relative, rates.id_transposed])
+    change[rng.random(n) < empty_p] = 4
     change[~linked & (change <= 3)] = 0
     change[(change == 1) & (old_id < 0)] = 0
     change[(change == 2) & (relative < 0)] = 0

@@ -5,6 +5,13 @@ documented there. Probabilities are per person (population, coverage) or per
 source record (noise); a noise whose precondition a record lacks (a swap of
 day and month on the 13th, a stale ID for someone who never had a 9-digit
 card) is simply not applied, so realised rates are a little lower.
+
+Rates that vary by age or birth cohort are tables under synth/data, with their
+sources: missing ID numbers by age and source (missing_ids.csv), year-only
+birth dates by cohort (year_only_dates.csv), popular given names by cohort
+(given_name_cohorts.csv). The first two have a scale factor here
+(missing_id_scale, year_only_scale), so a caller can still turn them up, down or
+off with dataclasses.replace.
 """
 
 from dataclasses import dataclass
@@ -37,12 +44,18 @@ class Rates:
     """Share of people 55+ living alone who move in with a son's or daughter's family."""
     mother_family_middle: float = 0.03
     """Share of children (born 1970+) whose middle name is their mother's family name."""
-    registry_year_only_old: float = 0.12
-    """Share of people born before 1961 whose registry birth date is a year only."""
-    registry_year_only_mid: float = 0.03
-    """Same, born 1961-1975."""
-    registry_month_only: float = 0.02
-    """Share of people born before 1976 whose registry birth date is year and month."""
+    namesakes: float = 0.34
+    """Share of people given the name of another person of their sex and birth year in
+    their province (a namesake, synth/namesakes.py): a world of N people is a sample
+    of ~101 M, and a real province of ~3 M holds far more namesakes than a sample of it
+    does. With namesakes_commune, ~60 % of a 1M world's people have a namesake in their
+    province and ~8 % in their commune, as estimated for real ones."""
+    namesakes_commune: float = 0.045
+    """Share of people given a namesake's name whose household then moves to the
+    namesake's commune (same province)."""
+    year_only_scale: float = 1.0
+    """Multiplies synth/data/year_only_dates.csv: year-only birth dates by cohort, in
+    the registry and in source records."""
     old_id: float = 0.92
     """Share of people born 1998 or earlier who had a 9-digit ID card (CMND)."""
     old_id_late: float = 0.50
@@ -137,9 +150,9 @@ class Rates:
     # --- noise: dates of birth ---------------------------------------------
     dob_formats: tuple[float, float, float, float] = (0.60, 0.12, 0.10, 0.18)
     """Shares of dd/mm/yyyy, d/m/yyyy, dd-mm-yyyy and yyyy-mm-dd for full dates."""
-    dob_year_only_old: float = 0.10
-    """Share of records of people born before 1960 written as a year only
-    (yyyy, 01/01/yyyy or 00/00/yyyy) although the registry has the full date."""
+    dob_year_only_formats: tuple[float, float, float] = (0.35, 0.50, 0.15)
+    """Shares of yyyy, 01/01/yyyy and 00/00/yyyy among dates written as a year only
+    (forms that want a full date get the 01/01 placeholder)."""
     dob_year_only_registry: float = 0.70
     """Share of records written as a year only when the registry has a year only."""
     dob_swap: float = 0.006
@@ -168,8 +181,9 @@ class Rates:
     """A household member's 12-digit ID (id_mismatch)."""
     id_transposed: float = 0.004
     """Two adjacent different digits of positions 7-12 swapped (id_mismatch)."""
-    id_empty: float = 0.02
-    """Empty id_number (missing_field)."""
+    missing_id_scale: float = 1.0
+    """Multiplies synth/data/missing_ids.csv: empty id_number (missing_field) by age and
+    source."""
     tax_code_bad_check: float = 0.01
     """Share of MSTs with a wrong check digit (invalid_format)."""
     card_malformed: float = 0.005

@@ -95,6 +95,9 @@ class Holders:
     """Has a social insurance record."""
     province_code: Index
     """2-digit code of the current province."""
+    knows_id: Mask
+    """Whether the source knows the 12-digit ID (its id_number is not empty): a key
+    column only holds the ID where it does."""
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,7 @@ def _updated(h: Holders, rng: np.random.Generator) -> pl.Series:
 def social_insurance(h: Holders, rng: np.random.Generator, rates: Rates) -> SourceColumns:
     """bhxh_code (10-digit number or 12-digit ID), status, updated_at."""
     n = len(h.personal)
-    as_id = rng.random(n) < rates.bhxh_code_is_id
+    as_id = (rng.random(n) < rates.bhxh_code_is_id) & h.knows_id
     code = pl.select(pl.when(pl.lit(pl.Series(as_id))).then(zfill(h.personal, 12))
                      .otherwise(zfill(h.bhxh, 10))).to_series()
     active = _active(h, rates.si_suspended + rates.si_closed, rng, rates)
@@ -142,6 +145,7 @@ def tax(h: Holders, rng: np.random.Generator, rates: Rates) -> SourceColumns:
     digit), status, updated_at."""
     n = len(h.personal)
     form = pick(rng, n, [rates.tax_code_is_id, rates.tax_code_suffix])
+    form[(form == 1) & ~h.knows_id] = 0
     bad = (form != 1) & (rng.random(n) < rates.tax_code_bad_check)
     wrong = (h.mst % 10 + rng.integers(1, 10, size=n)) % 10
     mst = np.where(bad, h.mst - h.mst % 10 + wrong, h.mst)
@@ -166,6 +170,7 @@ def health_insurance(h: Holders, rng: np.random.Generator, rates: Rates) -> Sour
     malformed), valid_from, valid_to, updated_at."""
     n = len(h.personal)
     form = pick(rng, n, [rates.card_is_bhxh, rates.card_is_id])
+    form[(form == 2) & ~h.knows_id] = 0
     group = bhyt_groups(h.age, h.employed, rng, rates)
     level = BHYT_LEVELS[group]
     malformed = (form == 0) & (rng.random(n) < rates.card_malformed)

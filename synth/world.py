@@ -1,5 +1,6 @@
 """The whole synthetic world: registry, three sources and the truth about them."""
 
+import dataclasses
 import datetime as dt
 import os
 import tempfile
@@ -12,10 +13,11 @@ import polars as pl
 
 from popdq.contract import DATASETS, TRUTH_COLUMNS
 from popdq.errors import BadParameter
-from synth import noise, sources, truth
+from synth import gaps, noise, sources, truth
 from synth.dates import REFERENCE_DAY, age_at, day_number, iso, ymd
 from synth.identifiers import PersonIds, assign_ids
 from synth.names import NameBook, draw_names, full_names, name_book
+from synth.namesakes import give_namesakes
 from synth.people import ROLE_NAMES, People, generate_people
 from synth.rates import RATES, Rates
 from synth.streams import stream
@@ -59,6 +61,9 @@ def generate_world(persons: int, seed: int, rates: Rates = RATES) -> World:
     in_registry[stream(seed, "outsiders").choice(people.size, size=extras, replace=False)] = False
     ids = assign_ids(people, stream(seed, "identifiers"), rates, div)
     tokens = draw_names(people, stream(seed, "names"), rates, book)
+    tokens, commune = give_namesakes(tokens, people, div.commune_province,
+                                     stream(seed, "namesakes"), rates)
+    people = dataclasses.replace(people, commune=commune)
     precision = _registry_precision(people, stream(seed, "registry.precision"), rates)
 
     registry = _registry(people, ids, tokens, precision, in_registry,
@@ -102,12 +107,10 @@ def write_world(world: World, out_dir: Path) -> dict[str, Path]:
 
 
 def _registry_precision(people: People, rng: np.random.Generator, rates: Rates) -> Index:
-    """How much of each birth date the registry holds: year, month or day."""
-    year = ymd(people.birth)[0]
+    """How much of each birth date the registry holds: year, month or day
+    (synth/data/year_only_dates.csv)."""
+    year_only, month_only = gaps.registry_precision_p(ymd(people.birth)[0], rates)
     u = rng.random(people.size)
-    year_only = np.select([year <= 1960, year <= 1975],
-                          [rates.registry_year_only_old, rates.registry_year_only_mid], 0.0)
-    month_only = np.where(year <= 1975, rates.registry_month_only, 0.0)
     return np.select([u < year_only, u < year_only + month_only],
                      [noise.PRECISION_YEAR, noise.PRECISION_MONTH], noise.PRECISION_DAY)
 
@@ -192,11 +195,13 @@ def _sources(people: People, ids: PersonIds, tokens: Index, precision: Index,
     has_sex = records.source != sources.TAX
 
     names = noise.noisy_names(tokens[who], male, linked, stream(seed, "noise.names"), rates, book)
-    dates = noise.noisy_dates(people.birth[who], precision[who], linked,
+    dates = noise.noisy_dates(people.birth[who], precision[who],
+                              gaps.source_year_only_p(ymd(people.birth[who])[0], rates), linked,
                               stream(seed, "noise.dates"), rates)
     relative = _relatives(people, in_registry, stream(seed, "relatives"))[who]
     id_numbers = noise.noisy_ids(ids.personal[who], ids.old_id[who],
                                  np.where(relative >= 0, ids.personal[np.maximum(relative, 0)], -1),
+                                 gaps.id_empty(age[who], records.source, sources.SOURCES, rates),
                                  linked, stream(seed, "noise.ids"), rates)
     sex = noise.noisy_sex(male, linked & has_sex, stream(seed, "noise.sex"), rates)
     places = noise.noisy_places(people.commune[who], records.source != sources.TAX,  # no commune
@@ -242,6 +247,7 @@ def _sources(people: People, ids: PersonIds, tokens: Index, precision: Index,
             death=death[holder], age=age[holder], employed=employed[holder],
             province_code=np.array([int(c) for c in div.province_codes])[
                 div.commune_province[people.commune[holder]]],
+            knows_id=~id_numbers.missing[rows],
         ), stream(seed, f"source.{kind}"), rates)
         flags["invalid_format"][rows] |= own.invalid
         flags["deceased_active"][rows] = own.deceased_active
