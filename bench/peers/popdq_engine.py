@@ -1,7 +1,8 @@
 """popdq's own linkage engine (`matching/`) on the benchmark tasks, through its documented API.
 
 See docs/matching.md. The Vietnamese world uses prepare_registry /
-prepare_source / train / link; a record is linked only when its decision is
+prepare_source / shared_numbers (evidence across sources, as the nightly flow
+gathers it) / train / link; a record is linked only when its decision is
 `match` (`review` is a candidate for a human, not a link). Febrl uses the
 generic profile API with `febrl_profile()`: Febrl4 (two files) through
 `train_profile` + `link_profile` (again decision `match` only: the engine's
@@ -15,6 +16,7 @@ from collections.abc import Mapping
 
 import polars as pl
 
+from matching.evidence import shared_numbers, with_shared_persons
 from matching.linker import (
     link,
     link_profile,
@@ -38,6 +40,8 @@ def link_world(registry: pl.DataFrame, sources: Mapping[str, pl.DataFrame]
     start = time.perf_counter()
     prepared_registry = prepare_registry(registry)
     prepared = {kind: prepare_source(kind, frame) for kind, frame in sources.items()}
+    numbers = shared_numbers(prepared_registry, prepared.values())
+    prepared = {kind: with_shared_persons(frame, numbers) for kind, frame in prepared.items()}
     timings["prepare"] = time.perf_counter() - start
     start = time.perf_counter()
     model = train(prepared_registry, prepared, seed=0)
