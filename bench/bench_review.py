@@ -9,7 +9,8 @@ the `--decide` most urgent `link_review` items (queue order) are decided as a re
 knows the truth would (confirm the proposed person, set the true one, or reject), through
 `popdq.commands.decide_link` (what `popdq link` calls, without a process per decision);
 then `popdq run` again and `popdq evaluate`. Prints the evaluation, the decisions made and
-the truth's precision and recall of decision `match` before and after.
+the truth's precision and recall of decision `match` before and after, and of each
+discrepancy kind after.
 """
 
 import argparse
@@ -50,6 +51,23 @@ def score(warehouse: Path, world: Path, env: dict[str, str], out: Path) -> str:
     review = int((matches.get_column("decision") == "review").sum())
     return (f"precision {m.precision:.5f}, recall {m.recall:.5f}, F1 {m.f1:.5f},"
             f" review {review:,} ({review / matches.height:.3%})")
+
+
+def kinds(warehouse: Path, world: Path, env: dict[str, str], out: Path) -> pl.DataFrame:
+    """Precision and recall of each discrepancy kind against the truth's injected kinds."""
+    popdq("export", "discrepancies", "--out", out, "--warehouse", warehouse, env=env)
+    found = pl.read_csv(out, infer_schema=False).select("source", "record_id", "kind").unique()
+    truth = (pl.read_csv(world / "truth.csv", infer_schema=False)
+             .with_columns(pl.col("kinds").fill_null("").str.split(";")).explode("kinds")
+             .filter(pl.col("kinds") != "")
+             .select("source", "record_id", pl.col("kinds").alias("kind")).unique())
+    both = truth.join(found, on=["source", "record_id", "kind"]).group_by("kind").len("hits")
+    return (truth.group_by("kind").len("truth")
+            .join(found.group_by("kind").len("found"), on="kind", how="full", coalesce=True)
+            .join(both, on="kind", how="left").fill_null(0)
+            .with_columns((pl.col("hits") / pl.col("found").clip(1)).round(4).alias("precision"),
+                          (pl.col("hits") / pl.col("truth").clip(1)).round(4).alias("recall"))
+            .sort("kind"))
 
 
 def decide(warehouse: Path, world: Path, env: dict[str, str], count: int) -> dict[str, int]:
@@ -103,6 +121,8 @@ def main(argv: list[str]) -> None:
     print(f"after decisions:  {score(warehouse, world, env, folder / 'matches.csv')}")
     print("popdq evaluate:")
     print(popdq("evaluate", env=env))
+    with pl.Config(tbl_rows=30, tbl_hide_dataframe_shape=True):
+        print(kinds(warehouse, world, env, folder / "discrepancies.csv"))
 
 
 if __name__ == "__main__":
