@@ -22,6 +22,7 @@ from typing import cast
 
 import polars as pl
 
+from matching.evidence import shared_numbers, with_shared_persons
 from matching.linker import link, prepare_registry, prepare_source, train
 from popdq.contract import SOURCE_KINDS
 
@@ -73,6 +74,9 @@ def main() -> None:
     for kind in SOURCE_KINDS:
         sources[kind] = prepare_source(kind, raw[kind])
         t = timed(f"prepare {kind}", t)
+    numbers = shared_numbers(registry, sources.values())
+    sources = {kind: with_shared_persons(frame, numbers) for kind, frame in sources.items()}
+    t = timed("evidence across sources", t)
     model = train(registry, sources, seed=args.model_seed)
     t = timed("train", t)
     links = {}
