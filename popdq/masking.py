@@ -5,20 +5,36 @@ import re
 
 from popdq.contract import MASKED_FIELDS
 
-_KEEP_START, _KEEP_END = 3, 2
+_KEEP_END = 4
+_SHOWN_FROM = 8
+"""An identifier shows its last four characters only from this length on: a shorter one
+would be half shown."""
+NAME_FIELDS = frozenset({"full_name"})
+"""Fields whose values name a person: shortened on screens and in reports."""
 
 
 def mask_id(value: str | None) -> str | None:
-    """001•••••••56: enough to tell two numbers apart on screen, not to use one."""
-    if value is None or len(value) <= _KEEP_START + _KEEP_END:
+    """••••••••7890: enough to tell two numbers apart on screen, not to use one."""
+    if value is None or len(value) < _SHOWN_FROM:
         return value if value is None else "•" * len(value)
-    hidden = len(value) - _KEEP_START - _KEEP_END
-    return value[:_KEEP_START] + "•" * hidden + value[-_KEEP_END:]
+    return "•" * (len(value) - _KEEP_END) + value[-_KEEP_END:]
+
+
+def shorten_name(value: str | None) -> str | None:
+    """N. V. An: the initials of the family and middle names, then the given name in full —
+    a reviewer can still tell two people apart, and a name is not disclosed."""
+    if value is None:
+        return None
+    parts = value.split()
+    return " ".join([*(f"{part[0].upper()}." for part in parts[:-1]), *parts[-1:]])
 
 
 def mask_value(field: str, value: str | None) -> str | None:
-    """Mask a value when its field is an identifier; other values are shown as they are."""
-    return mask_id(value) if field in MASKED_FIELDS else value
+    """Mask a value when its field is an identifier, shorten it when it is a name; other
+    values are shown as they are."""
+    if field in MASKED_FIELDS:
+        return mask_id(value)
+    return shorten_name(value) if field in NAME_FIELDS else value
 
 
 _BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
