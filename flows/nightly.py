@@ -93,6 +93,7 @@ from warehouse.reporting import decisions as linkage_by_source
 from warehouse.reporting import findings_by_criterion_source_province
 from warehouse.reviews import holding_decisions
 from warehouse.runs import Version, current_versions, finish_run, mark_step, note_step, start_run
+from warehouse.summaries import summarise_run
 from warehouse.validation import is_validated, save_validation, validation_failures
 
 P = ParamSpec("P")
@@ -580,7 +581,9 @@ def _publish(con: DuckDBPyConnection, run_id: int, model: Model, registry_sha: s
                       explanations=linked.explanations)
         replace_findings(con, run_id=run_id, source=kind, findings=found[kind].findings,
                          records=found[kind].records)
-    return sync_queue(con, run_id=run_id, sources=list(links), locality=locality)
+    summary = sync_queue(con, run_id=run_id, sources=list(links), locality=locality)
+    summarise_run(con, run_id)
+    return summary
 
 
 @step

@@ -45,6 +45,7 @@ RUNS: Schema = {
     "dataset_versions": _TEXT, "status": _TEXT, "started_at": pl.Datetime("us"),
     "finished_at": pl.Datetime("us"), "timings": _TEXT, "message": _TEXT, "mode": _TEXT,
     "model_run_id": _BIGINT, "counts": _TEXT, "resources": _TEXT, "step": _TEXT,
+    "audit_through": _BIGINT,
 }
 _VALIDATED = {"dataset_sha256": _TEXT, "code_version": _TEXT}
 """Which dataset version and code a validation outcome is of (reused while both hold)."""
@@ -80,6 +81,17 @@ QUEUE_AUDIT: Schema = {
     "action": _TEXT, "old_status": _TEXT, "new_status": _TEXT, "old_assignee": _TEXT,
     "new_assignee": _TEXT, "note": _TEXT, "run_id": _BIGINT,
 }
+RUN_FINDINGS: Schema = {**_RUN, "source": _TEXT, "province": _TEXT, "criterion": _TEXT,
+                        "kind": _TEXT, "findings": _BIGINT}
+RUN_RECORDS: Schema = {**_RUN, "source": _TEXT, "province": _TEXT, "records": _BIGINT,
+                       "linked": _BIGINT, "review": _BIGINT, "flagged": _BIGINT}
+RUN_QUEUE: Schema = {**_RUN, "province": _TEXT, "active": _BIGINT, "opened": _BIGINT,
+                     "closed_by_reviewers": _BIGINT, "fixed_at_source": _BIGINT}
+"""A run's summary per province (counts only), for the report's trends."""
+REPORT_DISCLOSURES: Schema = {
+    "disclosed_at": pl.Datetime("us"), "actor": _TEXT, "run_id": _BIGINT, "locality": _TEXT,
+    "lang": _TEXT, "file_name": _TEXT,
+}
 
 TABLES: dict[str, Schema] = {
     "warehouse_meta": {"key": _TEXT, "value": _TEXT},
@@ -96,6 +108,10 @@ TABLES: dict[str, Schema] = {
     "queue_items": QUEUE_ITEMS,
     "queue_audit": QUEUE_AUDIT,
     "link_decisions": LINK_DECISIONS,
+    "run_findings": RUN_FINDINGS,
+    "run_records": RUN_RECORDS,
+    "run_queue": RUN_QUEUE,
+    "report_disclosures": REPORT_DISCLOSURES,
 }
 """Table name → schema: every table popdq stores (schema_version aside)."""
 

@@ -29,6 +29,7 @@ from warehouse.db import open_warehouse
 from warehouse.findings import DISCREPANCY_COLUMNS, replace_findings
 from warehouse.queue import sync_queue
 from warehouse.runs import finish_run, start_run
+from warehouse.summaries import summarise_run
 
 EVIL_NAME = "\x1b[31mNguyễn\x1b[0m \u202eAn\x07\x08\x7f"
 EVIL_NOTE = "done\x1b]0;owned\x07\x1b[2J\u2066ok\u2069\nsecond line"
@@ -80,6 +81,7 @@ def seed(folder: Path) -> Path:
         replace_findings(con, run_id=run_id, source="tax", findings=found,
                          records=found.get_column("record_id"))
         sync_queue(con, run_id=run_id, sources=["tax"])
+        summarise_run(con, run_id)
         finish_run(con, run_id, status="succeeded", timings={})
     return db
 
