@@ -220,11 +220,19 @@ def serve(cron: str, timezone: str, host: str, port: int, warehouse: Path) -> No
 
 @app.command()
 @locality_option
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
+              help="The report's language.")
+@click.option("--unmasked", is_flag=True,
+              help="Identifiers and names in full, for the operator's own use (audited).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@by_option
 @warehouse_option
-def report(locality: Locality | None, out: Path, warehouse: Path) -> None:
-    """The reviewers' report (HTML) of the last successful run."""
-    say(f"report: {commands.write_report(warehouse, locality, out)}")
+def report(locality: Locality | None, lang: str, unmasked: bool, out: Path, by: str | None,
+           warehouse: Path) -> None:
+    """The reviewers' report (HTML) of the last run: masked unless --unmasked."""
+    reader = (by or getpass.getuser()) if unmasked else None
+    written = commands.write_report(warehouse, locality, out, lang=lang, unmasked_by=reader)
+    say(f"report: {written}")
 
 
 @app.group()

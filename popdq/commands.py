@@ -19,7 +19,7 @@ from popdq.errors import PopdqError
 from popdq.localities import Locality
 from warehouse.datasets import LoadSummary, dataset_versions, load_file, read_dataset, read_record
 from warehouse.db import hold_warehouse, open_warehouse
-from warehouse.exports import stream_export, write_export
+from warehouse.exports import stream_export, write_export, write_text
 from warehouse.findings import read_discrepancies, read_findings
 from warehouse.linkage import read_explanation, read_matches
 from warehouse.queue import (
@@ -31,6 +31,7 @@ from warehouse.queue import (
     read_item,
     read_queue,
 )
+from warehouse.reporting import note_disclosure
 from warehouse.reviews import Decided, link_totals, read_decisions, record_decision
 
 if TYPE_CHECKING:
@@ -202,12 +203,19 @@ def export(warehouse: Path, name: str, source: str | None, out: Path | BinaryIO,
     return frame.height
 
 
-def write_report(warehouse: Path, locality: Locality | None, out: Path) -> Path:
-    from report import write_report as render
+def write_report(warehouse: Path, locality: Locality | None, out: Path, *, lang: str = "vi",
+                 unmasked_by: str | None = None) -> Path:
+    """The report, masked; in full only for `unmasked_by`, which is recorded first (a
+    write, so only an unmasked report needs a writable warehouse)."""
+    from report import render_report
 
     require_warehouse(warehouse)
-    with open_warehouse(warehouse, read_only=True) as con:
-        return render(con, out, locality)
+    with open_warehouse(warehouse, read_only=unmasked_by is None) as con:
+        html, run_id = render_report(con, locality, lang=lang, masked=unmasked_by is None)
+        if unmasked_by is not None:
+            note_disclosure(con, actor=unmasked_by, run_id=run_id, locality=locality,
+                            lang=lang, file_name=out.name)
+    return write_text(html, out)
 
 
 def loaded_datasets(warehouse: Path) -> dict[str, pl.DataFrame]:

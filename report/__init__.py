@@ -1,4 +1,4 @@
-"""The reviewers' report: one self-contained HTML file per run, identifiers masked.
+"""The reviewers' report: one self-contained HTML file per run, masked by default.
 
 One module renders it for both callers: the nightly flow (a report per run,
 beside the warehouse) and `popdq report`.

@@ -1,70 +1,86 @@
-"""The reviewers' report: one self-contained HTML file, identifiers masked.
+"""The reviewers' report: one self-contained HTML file per run, masked by default.
 
-Deterministic: the same warehouse gives the same bytes (no clock, no random ids).
+Figures come from `report.figures`, charts from `report.charts` (inline SVG), words from
+`report.i18n`; the page is the Jinja2 template `templates/report.html`, its stylesheet and
+script inlined, so the file opens with no network and prints as it shows.
+Deterministic: the same warehouse, scope, language and masking give the same bytes (no
+clock, no random ids).
 """
 
-from html import escape
 from pathlib import Path
+from typing import Any
 
 import duckdb
+import jinja2
 import polars as pl
 
+from matching.model import LinkModel
 from matching.names import normalise_names
-from popdq.contract import CRITERIA
+from popdq.contract import CRITERIA, KINDS, SOURCE_KINDS
 from popdq.divisions import load_divisions
 from popdq.localities import Locality
-from popdq.masking import mask_value
+from report import charts, figures
+from report.figures import History
+from report.i18n import Language, language
 from warehouse import reporting
 from warehouse.exports import write_text
+from warehouse.linkage import latest_model
 
-TOP_ITEMS = 200
+TREND_RUNS = 12
+"""Runs the trends cover (the report's and the ones before it)."""
+SAMPLES_PER_KIND = 3
+SCORE_BINS = 20
 
-_STYLE = """
-body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:72rem;color:#1d2733}
-h1{font-size:1.6rem;margin-bottom:.2rem}h2{margin-top:2rem;border-bottom:2px solid #c8102e}
-.sub{color:#5a6673}table{border-collapse:collapse;width:100%;margin:.6rem 0}
-th,td{padding:.3rem .5rem;border-bottom:1px solid #dde3e8;text-align:left;vertical-align:top}
-th{background:#f3f5f7}td.n{text-align:right;font-variant-numeric:tabular-nums}
-.cards{display:flex;gap:1rem;flex-wrap:wrap}.card{border:1px solid #dde3e8;border-radius:6px;
-padding:.6rem 1rem;min-width:9rem}.card b{display:block;font-size:1.5rem}
-.correct{color:#9c2b23}.sufficient{color:#8a5a00}.clean{color:#1d5c96}.alive{color:#2d6a3e}
-"""
-
+_TEMPLATES = jinja2.Environment(
+    loader=jinja2.PackageLoader("report", "templates"),
+    autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
 
 
-def render_report(con: duckdb.DuckDBPyConnection, locality: Locality | None = None) -> str:
-    """The whole report for the newest successful run, or one locality of it."""
-    run = reporting.last_run(con)
-    kinds = reporting.findings_by_kind(con, locality)
-    scope = f"locality {escape(str(locality))}" if locality else "all localities"
-    parts = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>popdq report — run {run['run_id']}</title><style>{_STYLE}</style></head><body>",
-        "<h1>Population data quality report</h1>",
-        f"<p class='sub'>Run {run['run_id']} as of {escape(str(run['as_of']))}, {scope}."
-        " Identifiers are masked; <code>popdq queue show ITEM --unmask</code> shows one"
-        " in full (audited).</p>",
-        _criteria_cards(kinds),
-        "<h2>Datasets</h2>", _table(reporting.loads(con)),
-        "<h2>Linkage</h2>", _table(reporting.decisions(con, locality)),
-        "<h2>Findings by kind</h2>", _table(kinds, criterion_column="criterion"),
-        "<h2>Findings by province</h2>",
-        _table(_named(reporting.findings_by_province(con, locality))),
-        "<h2>Clean-data figures</h2>",
-        "<p class='sub'>Formatting is normalised away and never a finding; these counts"
-        " show how names were written.</p>",
-        _table(_writing(reporting.source_names(con, locality))),
-        "<h2>Cleaning queue</h2>", _table(reporting.queue_status(con, locality)),
-        f"<h2>Most urgent open items (first {TOP_ITEMS})</h2>",
-        _table(_masked(reporting.top_items(con, locality, TOP_ITEMS))),
-        "</body></html>\n",
-    ]
-    return "\n".join(parts)
+def render_report(con: duckdb.DuckDBPyConnection, locality: Locality | None = None, *,
+                  lang: str = "vi", masked: bool = True) -> tuple[str, int]:
+    """The report of the newest summarised run (of one locality, or all), and that run."""
+    words = language(lang)
+    runs = reporting.summarised_runs(con, TREND_RUNS)
+    run_ids = runs.get_column("run_id").to_list()
+    national = History(tuple(run_ids), reporting.run_records(con, run_ids),
+                       reporting.run_findings(con, run_ids), reporting.run_queue(con, run_ids))
+    divisions = load_divisions()
+    province = _province_of(locality, divisions.communes)
+    scoped = national.within(province)
+    shown = [province] if province else divisions.province_codes
+    communes = reporting.communes(con, locality)
+    model = latest_model(con)
+    link_model = LinkModel.from_json(model[1]) if model else None
+    items = reporting.samples(con, locality, SAMPLES_PER_KIND)
+    run = runs.row(-1, named=True)
+    context: dict[str, Any] = {
+        "t": words.words, "fmt": words, "lang": words.code, "masked": masked,
+        "criteria": list(CRITERIA), "sources": list(SOURCE_KINDS),
+        "run_id": run["run_id"], "as_of": words.date(run["as_of"]),
+        "previous": scoped.previous, "scope": _scope(locality, divisions, words),
+        "headline": figures.headline(scoped),
+        "league": figures.league(national, communes, shown),
+        "province_names": divisions.province_names,
+        "commune_names": dict(divisions.communes.select("commune_code", "name").iter_rows()),
+        "kinds": figures.kinds(scoped, {k: v.criterion for k, v in KINDS.items()}),
+        "samples": figures.samples(items, reporting.explanations(con, items),
+                                   SAMPLES_PER_KIND, masked=masked),
+        "quality": figures.quality(reporting.score_bins(con, locality, SCORE_BINS),
+                                   SCORE_BINS, link_model, scoped),
+        "loads": reporting.loads(con).to_dicts(),
+        "writing": _writing(reporting.source_names(con, locality)).to_dicts(),
+        "history_runs": len(run_ids),
+    }
+    context["drawn"] = _charts(context, figures.trends(scoped), words)
+    html = _TEMPLATES.get_template("report.html").render(context)
+    return html, int(run["run_id"])
 
 
-def write_report(con: duckdb.DuckDBPyConnection, out: Path,
-                 locality: Locality | None = None) -> Path:
-    return write_text(render_report(con, locality), out)
+def write_report(con: duckdb.DuckDBPyConnection, out: Path) -> Path:
+    """The default report (Vietnamese, masked, every locality): the nightly flow's."""
+    return write_text(render_report(con)[0], out)
 
 
 def report_path(warehouse: Path, run_id: int) -> Path:
@@ -72,12 +88,84 @@ def report_path(warehouse: Path, run_id: int) -> Path:
     return Path(warehouse).parent / "reports" / f"run-{run_id:05d}.html"
 
 
-def _criteria_cards(kinds: pl.DataFrame) -> str:
-    totals = dict(kinds.group_by("criterion").agg(pl.col("total").sum()).iter_rows())
-    cards = "".join(
-        f"<div class='card {c}'><b>{totals.get(c, 0):,}</b>{escape(f'{vi} — {c}')}</div>"
-        for c, vi in CRITERIA.items())
-    return f"<div class='cards'>{cards}</div>"
+def _province_of(locality: Locality | None, communes: pl.DataFrame) -> str | None:
+    if locality is None:
+        return None
+    if locality.level == "province":
+        return locality.code
+    return str(communes.filter(pl.col("commune_code") == locality.code)
+               .get_column("province_code").item())
+
+
+def _scope(locality: Locality | None, divisions: Any, words: Language) -> str:
+    if locality is None:
+        return str(words.words["scope_all"])
+    names = {**divisions.province_names,
+             **dict(divisions.communes.select("commune_code", "name").iter_rows())}
+    return str(words.words["scope"]).format(code=locality.code, name=names[locality.code])
+
+
+def _charts(context: dict[str, Any], trend: figures.Trends, words: Language
+            ) -> dict[str, Any]:
+    """Every chart of the page, labelled in the report's language."""
+    t = words.words
+    runs = [str(t["run_label"]).format(run=r) for r in trend.run_ids]
+
+    def decimal(value: float) -> str:
+        return words.number(value, 1)
+
+    def whole(value: float) -> str:
+        return words.number(value)
+
+    def either(value: float) -> str:
+        return words.number(value, 0 if float(value).is_integer() else 1)
+
+    headline: figures.Headline = context["headline"]
+    rates = [headline.rates[c].now or 0.0 for c in CRITERIA]
+    kinds: list[figures.KindRow] = context["kinds"]
+    quality: figures.Quality = context["quality"]
+    league: list[figures.ProvinceRow] = context["league"]
+    queue_names = {"active": t["queue_active"], "opened": t["queue_opened"],
+                   "closed_by_reviewers": t["queue_closed"], "fixed_at_source": t["queue_fixed"]}
+    return {
+        "criteria": charts.bars(
+            [t["criteria"][c] for c in CRITERIA], rates, [decimal(r) for r in rates],
+            title=f"{t['findings']} {t['per_thousand']}", classes=list(CRITERIA)),
+        "trend_findings": charts.lines(
+            runs, [charts.Series(t["criteria"][c], c, trend.rates[c]) for c in CRITERIA],
+            title=t["trend_findings"], y_label=t["per_thousand"], tick_format=decimal),
+        "trend_queue": charts.lines(
+            runs, [charts.Series(queue_names[k], f"series-{i}", [float(v) for v in values])
+                   for i, (k, values) in enumerate(trend.queue.items(), start=1)],
+            title=t["trend_queue"], y_label=t["queue"], tick_format=whole),
+        "kinds": charts.bars(
+            [t["kinds"][k.kind] for k in kinds], [float(k.counts["total"]) for k in kinds],
+            [whole(k.counts["total"]) for k in kinds], title=t["by_kind"],
+            classes=[k.criterion for k in kinds]),
+        "scores": charts.histogram(
+            quality.edges, quality.counts, title=t["score_distribution"],
+            markers=[charts.Marker(t["review_threshold"], quality.review_threshold, "review"),
+                     charts.Marker(t["match_threshold"], quality.match_threshold, "match")],
+            log_scale=True, tick_format=either, y_label=t["records"]),
+        "weights": {source: charts.bars(
+            [label for label, _ in steps], [w for _, w in steps],
+            [decimal(w) for _, w in steps], title=str(t["weights"]).format(
+                source=t["sources"].get(source, source)),
+            classes=["for" if w >= 0 else "against" for _, w in steps])
+            for source, steps in quality.weights.items()},
+        "sparklines": {row.code: charts.sparkline(row.scores, title=f"{t['score']}: {row.code}")
+                       for row in league},
+        "province_trends": {row.code: charts.lines(
+            runs, [charts.Series(t["criteria"][c], c, row.criterion_rates[c])
+                   for c in CRITERIA],
+            title=f"{t['trend_findings']}: {row.code}", y_label=t["per_thousand"],
+            tick_format=decimal) for row in league},
+        "waterfalls": {sample.item_id: charts.waterfall(
+            sample.waterfall, title=t["explanation"], value_format=decimal,
+            total_label=t["total"])
+            for kind_samples in context["samples"].values() for sample in kind_samples
+            if sample.waterfall},
+    }
 
 
 def _writing(names: pl.DataFrame) -> pl.DataFrame:
@@ -89,42 +177,9 @@ def _writing(names: pl.DataFrame) -> pl.DataFrame:
 
     return flags.group_by("source").agg(
         pl.col("records").sum(),
-        records(pl.col("n_no_diacritics")).alias("without diacritics"),
-        records(pl.col("n_upper_case")).alias("all capitals"),
-        records(pl.col("n_repaired_telex") | pl.col("n_repaired_vni"))
-        .alias("Telex/VNI keystrokes"),
-        records(pl.col("n_other_tone_style")).alias("other tone placement"),
-        records(pl.col("n_nfd")).alias("decomposed (NFD)"),
+        records(pl.col("n_no_diacritics")).alias("no_diacritics"),
+        records(pl.col("n_upper_case")).alias("upper_case"),
+        records(pl.col("n_repaired_telex") | pl.col("n_repaired_vni")).alias("keystrokes"),
+        records(pl.col("n_other_tone_style")).alias("other_tone"),
+        records(pl.col("n_nfd")).alias("nfd"),
     ).sort("source")
-
-
-def _named(by_province: pl.DataFrame) -> pl.DataFrame:
-    names = load_divisions().province_names
-    return by_province.with_columns(
-        pl.col("province").replace_strict(names, default="").alias("name")
-    ).select("province", "name", pl.exclude("province", "name"))
-
-
-def _masked(items: pl.DataFrame) -> pl.DataFrame:
-    columns = ("source_value", "registry_value")
-    masked = {c: [mask_value(f, v) for f, v in zip(items["field"], items[c], strict=True)]
-              for c in columns}
-    return items.with_columns(pl.Series(c, masked[c], dtype=pl.String) for c in columns)
-
-
-def _table(frame: pl.DataFrame, criterion_column: str | None = None) -> str:
-    if frame.is_empty():
-        return "<p class='sub'>none</p>"
-    numeric = {c for c, t in frame.schema.items() if t.is_numeric()}
-    head = "".join(f"<th>{escape(c.replace('_', ' '))}</th>" for c in frame.columns)
-    body = []
-    for row in frame.iter_rows(named=True):
-        cells = []
-        for column, value in row.items():
-            text = "" if value is None else (f"{value:,}" if isinstance(value, int) and
-                                            column != "item_id" else str(value))
-            css = " class='n'" if column in numeric else (
-                f" class='{escape(str(value))}'" if column == criterion_column else "")
-            cells.append(f"<td{css}>{escape(text)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"

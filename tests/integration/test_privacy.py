@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pytest
 
+from popdq.divisions import load_divisions
 from tests.integration.conftest import POPDQ, browse
 
 PERSONS, SEED = 3000, 29
@@ -146,7 +147,9 @@ def secrets(flow: Flow) -> Secrets:
         for row in read_csv(flow.world / f"{kind}.csv"):
             ids.update(row[c] for c in columns if IDENTIFIER.fullmatch(row[c]))
             names.add(" ".join(unicodedata.normalize("NFC", row["full_name"]).split()))
-    names = {n for n in names if len(n.split()) >= 2}
+    places = {name.split(maxsplit=1)[1] for name in
+              load_divisions().communes.get_column("name").to_list() if " " in name}
+    names = {n for n in names if len(n.split()) >= 2} - places  # "Xã Nguyễn Huệ" is a place
     people = read_csv(flow.world / "registry.csv")
     assert len({p["person_id"] for p in people} & ids) == PERSONS
     return Secrets(frozenset(p["person_id"] for p in people), frozenset(ids),
