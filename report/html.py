@@ -60,6 +60,7 @@ def render_report(con: duckdb.DuckDBPyConnection, locality: Locality | None = No
         "criteria": list(CRITERIA), "sources": list(SOURCE_KINDS),
         "run_id": run["run_id"], "as_of": words.date(run["as_of"]),
         "previous": scoped.previous, "scope": _scope(locality, divisions, words),
+        "summary_province": province if locality and locality.level == "commune" else None,
         "headline": figures.headline(scoped),
         "league": figures.league(national, communes, shown),
         "province_names": divisions.province_names,

@@ -159,6 +159,10 @@ def test_a_locality_report_shows_that_locality(warehouse: Path, tmp_path: Path) 
     html = report(warehouse, tmp_path / "79.html", "--locality", "79")
     assert "Địa bàn 79 (Thành phố Hồ Chí Minh)" in html
     assert html.count('<tbody class="province') == 1
+    commune = cast(str, query(warehouse, "SELECT min(commune) FROM matches")[0][0])
+    html = report(warehouse, tmp_path / "commune.html", "--locality", commune)
+    assert html.count('<tr class="commune">') == 1  # its own row in its province's drill-down
+    assert "Số liệu tổng quan và xu hướng được lưu theo tỉnh" in html
     refused = popdq("report", "--lang", "fr", "--out", tmp_path / "x.html",
                     "--warehouse", warehouse)
     assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1
