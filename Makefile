@@ -16,7 +16,7 @@ test: $(STAMP) lint
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy popdq flows report warehouse matching synth expectations tests bench
+	$(BIN)/mypy popdq flows report warehouse matching synth expectations web tests bench
 	$(BIN)/lint-imports
 
 # `make bench SIZE=1000000 [COMPARE=1] [DASK=1]`: the whole pipeline at a size (bench/README.md).

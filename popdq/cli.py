@@ -7,6 +7,7 @@ unexpected error.
 
 import datetime as dt
 import getpass
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +16,14 @@ import click
 from flows.executors import EXECUTORS
 from flows.schedule import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_TIMEZONE
 from popdq import commands, progress
+from popdq.accounts import ROLES
 from popdq.contract import DATASETS, SOURCE_KINDS
 from popdq.errors import PopdqError
 from popdq.localities import Locality
 from popdq.options import (
     IsoDate,
     ItemId,
+    LocalityCode,
     OneLineErrors,
     by_option,
     force_option,
@@ -33,7 +36,13 @@ from popdq.options import (
     warehouse_option,
     write_to_stdout,
 )
-from popdq.views import render_estimates, render_item, render_list, render_load
+from popdq.views import (
+    render_estimates,
+    render_item,
+    render_list,
+    render_load,
+    render_users,
+)
 from warehouse.datasets import MAX_SHRINK
 from warehouse.encodings import ENCODINGS
 
@@ -195,6 +204,86 @@ _link_command("confirm", "The record is the person it is linked or proposed to."
 _link_command("reject", "The record is not the person it is linked or proposed to.")
 _link_command("set", "The record is this registry person.",
               click.Argument(["person_id"]))
+
+
+@app.group()
+def users() -> None:
+    """Workbench accounts: add, list, disable, reset-password (audited)."""
+
+
+def _read_password() -> str:
+    """One line from standard input (`--password-stdin`), never an argument: arguments are
+    visible to every user of the machine (ps) and kept in shell histories."""
+    line = sys.stdin.readline()
+    return line.removesuffix("\n").removesuffix("\r")
+
+
+password_stdin = click.option("--password-stdin", is_flag=True, required=True,
+                              help="Read the password from the first line of standard input.")
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--locality", "localities", type=LocalityCode(), multiple=True,
+              help="A province or commune whose items the user works (repeat for more;"
+              " none: all, for a steward or an auditor).")
+@password_stdin
+@by_option
+@warehouse_option
+def users_add(name: str, role: str, localities: tuple[Locality, ...], password_stdin: bool,
+              by: str | None, warehouse: Path) -> None:
+    """Add a workbench account."""
+    commands.add_user(warehouse, name, role, list(localities), _read_password(),
+                      by=by or getpass.getuser())
+    say(f"user {name} added ({role}; "
+        f"{' '.join(map(str, localities)) if localities else 'all localities'})")
+
+
+@users.command("list")
+@warehouse_option
+def users_list(warehouse: Path) -> None:
+    """Every account: role, localities, whether disabled."""
+    found = commands.list_users(warehouse)
+    say(render_users(found) if not found.is_empty() else "no users")
+
+
+@users.command("disable")
+@click.argument("name")
+@by_option
+@warehouse_option
+def users_disable(name: str, by: str | None, warehouse: Path) -> None:
+    """Disable an account: it signs in no more, and its sessions stop working."""
+    commands.disable_user(warehouse, name, by=by or getpass.getuser())
+    say(f"user {name} disabled")
+
+
+@users.command("reset-password")
+@click.argument("name")
+@password_stdin
+@by_option
+@warehouse_option
+def users_reset_password(name: str, password_stdin: bool, by: str | None,
+                         warehouse: Path) -> None:
+    """Give an account a new password; its open sessions stop working."""
+    commands.reset_password(warehouse, name, _read_password(), by=by or getpass.getuser())
+    say(f"password of {name} reset")
+
+
+@app.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Where to listen (another address than localhost is reachable by others).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8800, show_default=True)
+@click.option("--https-only", is_flag=True,
+              help="Session cookies only over HTTPS (behind a TLS proxy).")
+@warehouse_option
+def web(host: str, port: int, https_only: bool, warehouse: Path) -> None:
+    """The reviewers' workbench in the browser (Ctrl-C stops)."""
+    from web.server import serve_workbench
+
+    serve_workbench(warehouse, host, port, https_only=https_only,
+                    started=lambda url: say(f"workbench: {url} (warehouse {warehouse});"
+                                            " Ctrl-C stops"))
 
 
 @app.command()

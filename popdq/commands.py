@@ -6,28 +6,43 @@ Expectations, the synthetic world) happen only in the use case that needs them.
 """
 
 import datetime as dt
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
+import duckdb
 import polars as pl
 
 from matching.evaluation import Estimates, estimate, summarise_decisions
-from popdq.contract import DATASETS
-from popdq.errors import PopdqError
-from popdq.localities import Locality
+from popdq.accounts import (
+    Account,
+    Claim,
+    check_name,
+    check_role,
+    hash_password,
+    verify_password,
+)
+from popdq.contract import DATASETS, REVIEW_KIND
+from popdq.errors import Conflict, NotAllowed, PopdqError, SignedOut
+from popdq.localities import Locality, parse_locality
+from warehouse import users
 from warehouse.datasets import LoadSummary, dataset_versions, load_file, read_dataset, read_record
-from warehouse.db import hold_warehouse, open_warehouse
+from warehouse.db import hold_warehouse, open_warehouse, transaction
 from warehouse.exports import stream_export, write_export, write_text
 from warehouse.findings import read_discrepancies, read_findings
 from warehouse.linkage import read_explanation, read_matches
 from warehouse.queue import (
+    Scope,
     act_on_items,
+    audit_log,
     audit_trail,
+    count_by_status,
     count_items,
     find_items,
     note_unmasked_view,
+    page_of_items,
     read_item,
     read_queue,
 )
@@ -129,20 +144,25 @@ def show_item(warehouse: Path, item_id: int, *, unmask: bool, by: str) -> ItemVi
     (a write), so only an unmasked view needs a writable warehouse."""
     require_warehouse(warehouse)
     with open_warehouse(warehouse, read_only=not unmask) as con:
-        item = read_item(con, item_id)
-        source, record_id = str(item["source"]), str(item["record_id"])
-        person_id = item["person_id"]
-        found = read_findings(con, source).filter(pl.col("record_id") == record_id)
-        if unmask:
-            note_unmasked_view(con, item_id, actor=by)
-        return ItemView(
-            item=item,
-            record=read_record(con, source, record_id),
-            person=read_record(con, "registry", str(person_id)) if person_id else {},
-            explanation=read_explanation(con, source, record_id),
-            audit=audit_trail(con, item_id),
-            flagged=set(found["field"].to_list()) | {str(item["field"])},
-        )
+        return _item_view(con, item_id, unmask=unmask, by=by, scope=None)
+
+
+def _item_view(con: duckdb.DuckDBPyConnection, item_id: int, *, unmask: bool, by: str,
+               scope: Scope) -> ItemView:
+    item = read_item(con, item_id, scope)
+    source, record_id = str(item["source"]), str(item["record_id"])
+    person_id = item["person_id"]
+    found = read_findings(con, source).filter(pl.col("record_id") == record_id)
+    if unmask:
+        note_unmasked_view(con, item_id, actor=by)
+    return ItemView(
+        item=item,
+        record=read_record(con, source, record_id),
+        person=read_record(con, "registry", str(person_id)) if person_id else {},
+        explanation=read_explanation(con, source, record_id),
+        audit=audit_trail(con, item_id),
+        flagged=set(found["field"].to_list()) | {str(item["field"])},
+    )
 
 
 def items_to_act_on(warehouse: Path, verb: str, item_ids: list[int], filters: dict[str, str],
@@ -177,6 +197,202 @@ def decide_link(warehouse: Path, verdict: str, source: str, record_id: str, *, b
     with open_warehouse(warehouse) as con:
         return record_decision(con, source=source, record_id=record_id, verdict=verdict,
                                actor=by, note=note, person_id=person_id)
+
+
+# The workbench (`popdq web`): each use case checks, on the connection it works with, that
+# the session's account still holds (exists, enabled, same password) and keeps to its
+# localities in SQL. One connection per request, closed before the answer is sent.
+
+
+def add_user(warehouse: Path, name: str, role: str, localities: list[Locality],
+             password: str, *, by: str) -> None:
+    check_name(name)
+    check_role(role, localities)
+    password_hash = hash_password(password)
+    with open_warehouse(warehouse) as con:
+        users.add_user(con, name=name, role=role, localities=[str(p) for p in localities],
+                       password_hash=password_hash, actor=by)
+
+
+def list_users(warehouse: Path) -> pl.DataFrame:
+    require_warehouse(warehouse)
+    with open_warehouse(warehouse, read_only=True) as con:
+        return users.list_users(con)
+
+
+def disable_user(warehouse: Path, name: str, *, by: str) -> None:
+    require_warehouse(warehouse)
+    with open_warehouse(warehouse) as con:
+        users.disable_user(con, name, actor=by)
+
+
+def reset_password(warehouse: Path, name: str, password: str, *, by: str) -> None:
+    password_hash = hash_password(password)
+    require_warehouse(warehouse)
+    with open_warehouse(warehouse) as con:
+        users.set_password(con, name, password_hash, actor=by)
+
+
+def web_session_key(warehouse: Path) -> str:
+    """The workbench's cookie-signing key, made the first time."""
+    require_warehouse(warehouse)
+    with open_warehouse(warehouse) as con:
+        return users.session_key(con, secrets.token_urlsafe(48))
+
+
+def sign_in(warehouse: Path, name: str, password: str) -> Claim | None:
+    """The session claim of a good name and password of an enabled account, else None
+    (the same work, and the same answer, whichever part was wrong)."""
+    with open_warehouse(warehouse, read_only=True) as con:
+        found = users.read_user(con, name)
+    good = verify_password(str(found["password_hash"]) if found else None, password)
+    if not good or found is None or found["disabled"]:
+        return None
+    return Claim(name, int(str(found["password_stamp"])))
+
+
+def _account(con: duckdb.DuckDBPyConnection, claim: Claim) -> Account:
+    """The session's account as it is now; SignedOut when it is gone, disabled, or its
+    password changed since the session began."""
+    found = users.read_user(con, claim.name)
+    if found is None or found["disabled"] or found["password_stamp"] != claim.stamp:
+        raise SignedOut("your session has ended: sign in again")
+    codes = found["localities"]
+    assert isinstance(codes, list)
+    return Account(claim.name, str(found["role"]),
+                   tuple(parse_locality(str(code)) for code in codes))
+
+
+def whoami(warehouse: Path, claim: Claim) -> Account:
+    with open_warehouse(warehouse, read_only=True) as con:
+        return _account(con, claim)
+
+
+@dataclass(frozen=True)
+class Inbox:
+    """One page of a user's inbox."""
+
+    account: Account
+    items: pl.DataFrame
+    total: int
+    by_status: dict[str, int]
+    has_before: bool
+    has_after: bool
+
+
+def inbox(warehouse: Path, claim: Claim, filters: dict[str, str], locality: Locality | None,
+          *, after: tuple[int, int] | None = None, before: tuple[int, int] | None = None,
+          limit: int = 50) -> Inbox:
+    """A page of the items a filter matches within the user's localities, most urgent
+    first, with the counts; `filters` may name `mine` (the user's own items)."""
+    with open_warehouse(warehouse, read_only=True) as con:
+        account = _account(con, claim)
+        chosen = {k: v for k, v in filters.items() if k != "mine"}
+        if "mine" in filters:
+            chosen["assignee"] = account.name
+        page = page_of_items(con, chosen, locality, account.scope, after=after,
+                             before=before, limit=limit + 1)
+        more = page.height > limit
+        page = (page.tail(limit) if before else page.head(limit)) if more else page
+        return Inbox(account, page, count_items(con, chosen, locality, account.scope),
+                     count_by_status(con, chosen, locality, account.scope),
+                     has_before=(more if before else after is not None),
+                     has_after=(more if not before else True))
+
+
+def open_item(warehouse: Path, claim: Claim, item_id: int, *,
+              unmask: bool = False) -> tuple[Account, ItemView]:
+    """An item of the user's localities (NotFound otherwise, as for no item at all);
+    unmasked only for those who act on items, and audited."""
+    with open_warehouse(warehouse, read_only=not unmask) as con:
+        account = _account(con, claim)
+        if unmask and not account.can_act:
+            raise NotAllowed("your role does not show identifiers in full")
+        return account, _item_view(con, item_id, unmask=unmask, by=account.name,
+                                   scope=account.scope)
+
+
+def _acting(con: duckdb.DuckDBPyConnection, claim: Claim, verb: str,
+            assignee: str | None) -> Account:
+    account = _account(con, claim)
+    if not account.can_act:
+        raise NotAllowed("your role reads the queue and changes nothing")
+    if verb == "assign" and assignee != account.name and not account.can_assign:
+        raise NotAllowed("only a steward assigns items to someone else")
+    return account
+
+
+def act_as(warehouse: Path, claim: Claim, verb: str, versions: dict[int, int], *,
+           note: str | None, assignee: str | None = None) -> int:
+    """A signed-in reviewer's verb on items shown at these versions (item id → version):
+    the same `act_on_items` as `popdq queue`, audited; an item outside the user's
+    localities is NotFound, one changed since it was shown a Conflict."""
+    with open_warehouse(warehouse) as con, transaction(con):
+        account = _acting(con, claim, verb, assignee)
+        for item_id in versions:
+            read_item(con, item_id, account.scope)
+        return act_on_items(con, list(versions), verb, actor=account.name, note=note,
+                            assignee=assignee, expected=versions)
+
+
+def decide_as(warehouse: Path, claim: Claim, item_id: int, version: int, verdict: str, *,
+              note: str | None, person_id: str | None = None,
+              runner_up: bool = False) -> Decided:
+    """A signed-in reviewer's decision on a link_review item's record (the same
+    `record_decision` as `popdq link`); `runner_up` chooses the item's second candidate."""
+    with open_warehouse(warehouse) as con, transaction(con):
+        account = _acting(con, claim, "resolve", None)
+        item = read_item(con, item_id, account.scope)
+        if item["kind"] != REVIEW_KIND.name:
+            raise NotAllowed(f"item {item_id} is not a link to review")
+        if runner_up:
+            if not item["registry_value"]:
+                raise PopdqError(f"item {item_id} has no second candidate")
+            person_id = str(item["registry_value"])
+        return record_decision(con, source=str(item["source"]), record_id=str(item["record_id"]),
+                               verdict=verdict, actor=account.name, note=note,
+                               person_id=person_id, expected={item_id: version})
+
+
+def bulk_count(warehouse: Path, claim: Claim, verb: str, filters: dict[str, str],
+               locality: Locality | None) -> int:
+    """How many items of the user's localities a bulk verb on a filter would change."""
+    with open_warehouse(warehouse, read_only=True) as con:
+        account = _account(con, claim)
+        return len(_bulk_ids(con, account, verb, filters, locality))
+
+
+def bulk_act(warehouse: Path, claim: Claim, verb: str, filters: dict[str, str],
+             locality: Locality | None, *, confirmed: int, note: str | None,
+             assignee: str | None) -> int:
+    """A verb on every item of the user's localities a filter matches, when that is still
+    the number the user confirmed (else a Conflict: nothing changed, confirm again)."""
+    with open_warehouse(warehouse) as con, transaction(con):
+        account = _acting(con, claim, verb, assignee)
+        ids = _bulk_ids(con, account, verb, filters, locality)
+        if len(ids) != confirmed:
+            raise Conflict(f"the filter now matches {len(ids):,} items, not the {confirmed:,}"
+                           " you confirmed: nothing was changed; confirm again")
+        return act_on_items(con, ids, verb, actor=account.name, note=note, assignee=assignee)
+
+
+def _bulk_ids(con: duckdb.DuckDBPyConnection, account: Account, verb: str,
+              filters: dict[str, str], locality: Locality | None) -> list[int]:
+    chosen = {k: v for k, v in filters.items() if k != "mine"}
+    if "mine" in filters:
+        chosen["assignee"] = account.name
+    found = find_items(con, chosen, locality, actionable_by=verb, scope=account.scope)
+    return [int(i) for i in found["item_id"]]
+
+
+def read_audit(warehouse: Path, claim: Claim, *, actor: str | None, before: int | None,
+               limit: int = 100) -> tuple[Account, pl.DataFrame]:
+    """The audit trail of the items of the user's localities, newest first."""
+    with open_warehouse(warehouse, read_only=True) as con:
+        account = _account(con, claim)
+        if not account.can_audit:
+            raise NotAllowed("the audit trail is for auditors and stewards")
+        return account, audit_log(con, account.scope, actor=actor, before=before, limit=limit)
 
 
 def evaluate(warehouse: Path) -> Estimates:

@@ -29,6 +29,14 @@ def render_list(items: pl.DataFrame) -> str:
     return _table(list(LIST_COLUMNS), rows)
 
 
+def render_users(found: pl.DataFrame) -> str:
+    """One line per account (never its hash)."""
+    rows = [[_text(row["name"]), _text(row["role"]), _text(row["localities"]) or "all",
+             "disabled" if row["disabled"] else "active", f"{row['created_at']:%Y-%m-%d}",
+             _text(row["created_by"])] for row in found.iter_rows(named=True)]
+    return _table(["name", "role", "localities", "state", "created", "by"], rows)
+
+
 def render_load(summary: LoadSummary) -> str:
     """rows read = loaded + quarantined, then the quarantined line numbers per rule."""
     lines = [f"{summary.dataset}: {summary.rows_read:,} rows read = {summary.rows_loaded:,}"

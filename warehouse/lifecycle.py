@@ -103,6 +103,7 @@ def plan_sync(items: pl.DataFrame, findings: pl.DataFrame, *, run_id: int,
         pl.lit("open").alias("status"), pl.lit(None, dtype=pl.String).alias("assignee"),
         pl.lit(run_id, dtype=pl.Int64).alias("first_seen_run"),
         pl.lit(run_id, dtype=pl.Int64).alias("last_seen_run"),
+        pl.lit(0, dtype=pl.Int64).alias("version"),
     ).select(list(QUEUE_ITEMS))
     after = (pl.when(pl.col("action") == "reopened").then(pl.lit("open"))
              .when(pl.col("action") == "fixed_at_source").then(pl.lit("fixed_at_source"))

@@ -6,17 +6,18 @@ nothing else in the code base updates `queue_items.status`.
 """
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import duckdb
 import polars as pl
 
 from popdq.contract import REVIEW_KIND
-from popdq.errors import PopdqError
+from popdq.errors import Conflict, NotFound, PopdqError
 from popdq.localities import Locality
 from warehouse.db import registered, transaction
 from warehouse.lifecycle import REVIEWER_ACTIONS, plan_action, plan_sync
-from warehouse.scope import in_locality
+from warehouse.scope import in_locality, in_scope
 from warehouse.tables import QUEUE_KEY, QUEUE_VALUES
 
 FILTERS = ("source", "kind", "criterion", "status", "assignee")
@@ -60,9 +61,9 @@ def sync_queue(
                     sync_closing=plan.closing, sync_seen=plan.seen), transaction(con):
         con.execute("INSERT INTO queue_items BY NAME SELECT * FROM sync_new_items")
         assignments = ", ".join(f"{v} = u.{v}" for v in (*QUEUE_VALUES, "status"))
-        con.execute(f"UPDATE queue_items q SET {assignments} FROM sync_updates u"
-                    " WHERE q.item_id = u.item_id")
-        con.execute("UPDATE queue_items SET status = 'fixed_at_source'"
+        con.execute(f"UPDATE queue_items q SET {assignments}, version = q.version + 1"
+                    " FROM sync_updates u WHERE q.item_id = u.item_id")
+        con.execute("UPDATE queue_items SET status = 'fixed_at_source', version = version + 1"
                     " WHERE item_id IN (SELECT item_id FROM sync_closing)")
         con.execute("UPDATE queue_items SET last_seen_run = ?"
                     " WHERE item_id IN (SELECT item_id FROM sync_seen)", [run_id])
@@ -97,25 +98,50 @@ def act_on_items(
     actor: str,
     note: str | None,
     assignee: str | None = None,
+    expected: dict[int, int] | None = None,
 ) -> int:
-    """A reviewer's action on items; returns how many changed. Audited, all or nothing."""
-    items = con.sql(
-        "SELECT item_id, status, assignee FROM queue_items WHERE item_id IN"
-        " (SELECT unnest(?::BIGINT[])) ORDER BY item_id",
-        params=[item_ids],
-    ).pl()
-    missing = sorted(set(item_ids) - set(items["item_id"].to_list()))
-    if missing:
-        raise PopdqError(f"no queue item {missing[0]}")
-    audit = plan_action(items, action, note=note, assignee=assignee)
+    """A reviewer's action on items; returns how many changed. Audited, all or nothing.
+    `expected`: item id → the version the reviewer was shown; an item at another version
+    refuses the whole action (`Conflict`). Checked and written in one transaction, and
+    DuckDB has one writer at a time, so two reviewers cannot both act on one version."""
     with transaction(con):
+        items = item_versions(con, item_ids)
+        missing = sorted(set(item_ids) - set(items["item_id"].to_list()))
+        if missing:
+            raise PopdqError(f"no queue item {missing[0]}")
+        check_versions(items, expected)
+        audit = plan_action(items.drop("version"), action, note=note, assignee=assignee)
         con.execute(
-            "UPDATE queue_items SET status = ?, assignee = coalesce(?, assignee)"
-            " WHERE item_id IN (SELECT unnest(?::BIGINT[]))",
+            "UPDATE queue_items SET status = ?, assignee = coalesce(?, assignee),"
+            " version = version + 1 WHERE item_id IN (SELECT unnest(?::BIGINT[]))",
             [REVIEWER_ACTIONS[action].after, assignee if action == "assign" else None, item_ids],
         )
         _write_audit(con, audit, actor=actor, run_id=None, note=note)
     return items.height
+
+
+def check_versions(items: pl.DataFrame, expected: dict[int, int] | None) -> None:
+    """Refuse (`Conflict`) when an item (item_id, status, assignee, version) is not at the
+    version its reviewer was shown."""
+    if not expected:
+        return
+    for item_id, status, assignee, version in items.select(
+            "item_id", "status", "assignee", "version").iter_rows():
+        if item_id in expected and expected[item_id] != version:
+            who = f", assigned to {assignee}" if assignee else ""
+            raise Conflict(f"item {item_id} changed since you opened it (now {status}{who}):"
+                           " nothing was changed; look at it again")
+
+
+def item_versions(con: duckdb.DuckDBPyConnection, item_ids: list[int]) -> pl.DataFrame:
+    """item_id, status, assignee, version of these items (for `check_versions`)."""
+    return con.sql(
+        "SELECT item_id, status, assignee, version FROM queue_items WHERE item_id IN"
+        " (SELECT unnest(?::BIGINT[])) ORDER BY item_id", params=[item_ids]).pl()
+
+
+Scope = Sequence[Locality] | None
+"""The localities a user may see (None: all of them)."""
 
 
 def find_items(
@@ -124,13 +150,15 @@ def find_items(
     locality: Locality | None = None,
     limit: int | None = None,
     actionable_by: str | None = None,
+    scope: Scope = None,
 ) -> pl.DataFrame:
-    """Queue items matching every filter, most urgent first (priority, then item id);
-    with `actionable_by`, only those that reviewer action applies to."""
-    where, params = _where(filters, locality)
+    """Queue items matching every filter (within a user's scope), most urgent first
+    (priority, then item id); with `actionable_by`, only those that reviewer action
+    applies to."""
+    where, params = _where(filters, locality, scope)
     if actionable_by is not None:
         allowed = REVIEWER_ACTIONS[actionable_by].applies_to
-        where += (" AND" if where else " WHERE") + " status IN (SELECT unnest(?::VARCHAR[]))"
+        where += " AND status IN (SELECT unnest(?::VARCHAR[]))"
         params.append(list(allowed))
     sql = f"SELECT * FROM queue_items{where} ORDER BY priority, item_id"
     if limit is not None:
@@ -140,24 +168,63 @@ def find_items(
 
 
 def count_items(
-    con: duckdb.DuckDBPyConnection, filters: dict[str, str], locality: Locality | None = None
+    con: duckdb.DuckDBPyConnection, filters: dict[str, str], locality: Locality | None = None,
+    scope: Scope = None,
 ) -> int:
-    where, params = _where(filters, locality)
+    where, params = _where(filters, locality, scope)
     return int(con.execute(f"SELECT count(*) FROM queue_items{where}", params).fetchall()[0][0])
 
 
-def _where(filters: dict[str, str], locality: Locality | None) -> tuple[str, list[object]]:
+def page_of_items(
+    con: duckdb.DuckDBPyConnection,
+    filters: dict[str, str],
+    locality: Locality | None,
+    scope: Scope,
+    *,
+    after: tuple[int, int] | None = None,
+    before: tuple[int, int] | None = None,
+    limit: int,
+) -> pl.DataFrame:
+    """One page of the items a filter matches, in queue order (priority, item id), just
+    after or just before a (priority, item id) key: keyset paging, so a page deep in a
+    million items costs what the first one does (no OFFSET over the rows before it)."""
+    where, params = _where(filters, locality, scope)
+    order = "priority, item_id"
+    if after is not None:
+        where += " AND (priority > ? OR (priority = ? AND item_id > ?))"
+        params += [after[0], after[0], after[1]]
+    elif before is not None:
+        where += " AND (priority < ? OR (priority = ? AND item_id < ?))"
+        params += [before[0], before[0], before[1]]
+        order = "priority DESC, item_id DESC"
+    page = con.sql(f"SELECT * EXCLUDE (version), version FROM queue_items{where}"
+                   f" ORDER BY {order} LIMIT ?", params=[*params, limit]).pl()
+    return page.reverse() if before is not None else page
+
+
+def count_by_status(
+    con: duckdb.DuckDBPyConnection, filters: dict[str, str], locality: Locality | None,
+    scope: Scope,
+) -> dict[str, int]:
+    """How many items a filter matches in each status (the status filter aside)."""
+    where, params = _where({k: v for k, v in filters.items() if k != "status"}, locality,
+                           scope)
+    return {str(status): int(n) for status, n in con.execute(
+        f"SELECT status, count(*) FROM queue_items{where} GROUP BY status", params).fetchall()}
+
+
+def _where(filters: dict[str, str], locality: Locality | None,
+           scope: Scope = None) -> tuple[str, list[object]]:
     """A WHERE clause from validated column names and parameters for every value."""
     unknown = set(filters) - set(FILTERS)
     if unknown:
         raise PopdqError(f"cannot filter the queue on {sorted(unknown)[0]!r}")
     clauses = [f"{column} = ?" for column in filters]
     params: list[object] = list(filters.values())
-    if locality is not None:
-        condition, where = in_locality(locality)
+    for condition, values in (in_locality(locality), in_scope(scope)):
         clauses.append(condition)
-        params += where
-    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+        params += values
+    return " WHERE " + " AND ".join(clauses), params
 
 
 def audit_trail(con: duckdb.DuckDBPyConnection, item_id: int) -> pl.DataFrame:
@@ -166,6 +233,21 @@ def audit_trail(con: duckdb.DuckDBPyConnection, item_id: int) -> pl.DataFrame:
         " note, run_id FROM queue_audit WHERE item_id = ? ORDER BY audit_id",
         params=[item_id],
     ).pl()
+
+
+def audit_log(con: duckdb.DuckDBPyConnection, scope: Scope, *, actor: str | None,
+              before: int | None, limit: int) -> pl.DataFrame:
+    """The newest audit rows of items within a scope (of one actor), newest first, older
+    than audit row `before` (keyset paging): what an auditor reads."""
+    where, params = in_scope(scope, "q")
+    return con.sql(
+        "SELECT a.audit_id, a.changed_at, a.actor, a.action, a.item_id, q.kind, q.source,"
+        " coalesce(q.commune, q.province) AS locality, a.old_status, a.new_status,"
+        " a.old_assignee, a.new_assignee, a.note, a.run_id"
+        " FROM queue_audit a JOIN queue_items q ON q.item_id = a.item_id"
+        f" WHERE {where} AND (?::VARCHAR IS NULL OR a.actor = ?)"
+        " AND (?::BIGINT IS NULL OR a.audit_id < ?) ORDER BY a.audit_id DESC LIMIT ?",
+        params=[*params, actor, actor, before, before, limit]).pl()
 
 
 def _write_audit(
@@ -196,10 +278,14 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-def read_item(con: duckdb.DuckDBPyConnection, item_id: int) -> dict[str, object]:
-    rows = con.sql("SELECT * FROM queue_items WHERE item_id = ?", params=[item_id]).pl()
+def read_item(con: duckdb.DuckDBPyConnection, item_id: int,
+              scope: Scope = None) -> dict[str, object]:
+    """One item; one outside the scope is no item, exactly as one that does not exist."""
+    where, params = in_scope(scope)
+    rows = con.sql(f"SELECT * FROM queue_items WHERE item_id = ? AND {where}",
+                   params=[item_id, *params]).pl()
     if rows.is_empty():
-        raise PopdqError(f"no queue item {item_id}")
+        raise NotFound(f"no queue item {item_id}")
     return rows.row(0, named=True)
 
 
@@ -217,6 +303,6 @@ def read_queue(con: duckdb.DuckDBPyConnection, source: str | None = None,
     """Every queue item (of one locality; for export), in item order."""
     where, params = in_locality(locality)
     return con.sql(
-        f"SELECT * FROM queue_items WHERE (? IS NULL OR source = ?) AND {where}"
+        f"SELECT * EXCLUDE (version) FROM queue_items WHERE (? IS NULL OR source = ?) AND {where}"
         " ORDER BY item_id", params=[source, source, *params],
     ).pl()

@@ -19,7 +19,7 @@ from popdq.contract import IDENTIFYING_COLUMNS, REVIEW_KIND, SOURCE_KINDS, datas
 from popdq.errors import PopdqError
 from warehouse.db import transaction
 from warehouse.lifecycle import ACTIVE
-from warehouse.queue import act_on_items
+from warehouse.queue import act_on_items, check_versions, item_versions
 
 
 @dataclass(frozen=True)
@@ -39,9 +39,11 @@ def _identity(kind: str) -> str:
 
 def record_decision(con: duckdb.DuckDBPyConnection, *, source: str, record_id: str,
                     verdict: str, actor: str, note: str | None,
-                    person_id: str | None = None) -> Decided:
+                    person_id: str | None = None,
+                    expected: dict[int, int] | None = None) -> Decided:
     """Store a reviewer's decision on a record's link (`matching.reviews.VERDICTS`): confirm
-    or reject the person the record is linked or proposed to, or set `person_id`."""
+    or reject the person the record is linked or proposed to, or set `person_id`.
+    `expected`: queue item id → the version the reviewer was shown (`Conflict` if changed)."""
     table = dataset(source).table
     if verdict not in VERDICTS:
         raise PopdqError(f"unknown decision {verdict!r} (expected one of: {', '.join(VERDICTS)})")
@@ -64,6 +66,8 @@ def record_decision(con: duckdb.DuckDBPyConnection, *, source: str, record_id: s
                          [person_id]).fetchall()[0][0]:
         raise PopdqError("the registry has no such person_id")
     with transaction(con):
+        if expected:
+            check_versions(item_versions(con, list(expected)), expected)
         decision_id = int(con.execute("SELECT coalesce(max(decision_id), 0) + 1"
                                       " FROM link_decisions").fetchall()[0][0])
         con.execute(
@@ -78,7 +82,7 @@ def record_decision(con: duckdb.DuckDBPyConnection, *, source: str, record_id: s
             " AND status IN (SELECT unnest(?::VARCHAR[])) ORDER BY item_id",
             [source, record_id, REVIEW_KIND.name, list(ACTIVE)]).fetchall()]
         if items:
-            act_on_items(con, items, "resolve", actor=actor,
+            act_on_items(con, items, "resolve", actor=actor, expected=expected,
                          note=f"link {verdict} (decision {decision_id})"
                               + (f": {note}" if note else ""))
     return Decided(decision_id, verdict, len(items))

@@ -68,7 +68,10 @@ QUEUE_VALUES = ("criterion", "person_id", "source_value", "registry_value", "pro
 QUEUE_ITEMS: Schema = {
     "item_id": _BIGINT, **{c: FINDINGS_SCHEMA[c] for c in (*QUEUE_KEY, *QUEUE_VALUES)},
     "status": _TEXT, "assignee": _TEXT, "first_seen_run": _BIGINT, "last_seen_run": _BIGINT,
+    "version": _BIGINT,
 }
+"""`version` counts the item's changes: a reviewer's action names the version it was shown,
+and is refused as a conflict when the item has changed since."""
 LINK_DECISIONS: Schema = {
     "decision_id": _BIGINT, "source": _TEXT, "record_id": _TEXT, "verdict": _TEXT,
     "person_id": _TEXT, "proposed_person_id": _TEXT, "proposed_decision": _TEXT,
@@ -76,6 +79,16 @@ LINK_DECISIONS: Schema = {
     "decided_at": pl.Datetime("us"), "note": _TEXT,
 }
 """A reviewer's decision on a record's link, with what the model proposed then."""
+USERS: Schema = {
+    "name": _TEXT, "role": _TEXT, "localities": pl.List(_TEXT), "password_hash": _TEXT,
+    "password_stamp": _INT, "disabled": pl.Boolean(), "created_at": pl.Datetime("us"),
+    "created_by": _TEXT,
+}
+"""Workbench accounts: a role, the localities it sees ([] = all), an Argon2id hash."""
+ACCOUNT_AUDIT: Schema = {
+    "event_id": _BIGINT, "changed_at": pl.Datetime("us"), "actor": _TEXT, "name": _TEXT,
+    "action": _TEXT, "detail": _TEXT,
+}
 QUEUE_AUDIT: Schema = {
     "audit_id": _BIGINT, "item_id": _BIGINT, "changed_at": pl.Datetime("us"), "actor": _TEXT,
     "action": _TEXT, "old_status": _TEXT, "new_status": _TEXT, "old_assignee": _TEXT,
@@ -112,6 +125,8 @@ TABLES: dict[str, Schema] = {
     "run_records": RUN_RECORDS,
     "run_queue": RUN_QUEUE,
     "report_disclosures": REPORT_DISCLOSURES,
+    "users": USERS,
+    "account_audit": ACCOUNT_AUDIT,
 }
 """Table name → schema: every table popdq stores (schema_version aside)."""
 

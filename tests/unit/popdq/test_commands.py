@@ -8,7 +8,8 @@ import pytest
 
 from matching.discrepancies import FINDINGS_SCHEMA
 from popdq import commands
-from popdq.errors import BadParameter, PopdqError
+from popdq.accounts import Claim
+from popdq.errors import BadParameter, Conflict, NotAllowed, NotFound, PopdqError, SignedOut
 from popdq.localities import parse_locality
 from warehouse.db import connect, open_warehouse
 from warehouse.findings import replace_findings
@@ -132,3 +133,78 @@ def test_synthesise_refuses_a_folder_with_files_before_building_anything(
     with pytest.raises(BadParameter, match="not empty"):
         commands.synthesise(10_000_000, 1, tmp_path)  # refused at once, not after the build
     assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+PASSWORD = "correct horse battery"
+
+
+def users(warehouse: Path) -> dict[str, Claim]:
+    """A reviewer of 79, a steward and an auditor, signed in."""
+    commands.add_user(warehouse, "rev79", "reviewer", [parse_locality("79")], PASSWORD, by="t")
+    commands.add_user(warehouse, "boss", "steward", [], PASSWORD, by="t")
+    commands.add_user(warehouse, "audit", "auditor", [], PASSWORD, by="t")
+    claims = {name: commands.sign_in(warehouse, name, PASSWORD) for name in ("rev79", "boss",
+                                                                               "audit")}
+    assert all(claims.values())
+    return {name: claim for name, claim in claims.items() if claim}
+
+
+def item_of(warehouse: Path, record_id: str) -> tuple[int, int]:
+    with open_warehouse(warehouse, read_only=True) as con:
+        found = con.execute("SELECT item_id, version FROM queue_items WHERE record_id = ?",
+                            [record_id]).fetchall()
+    return int(found[0][0]), int(found[0][1])
+
+
+def test_a_session_holds_while_its_account_is_enabled_with_the_same_password(
+        warehouse: Path) -> None:
+    claim = users(warehouse)["rev79"]
+    assert commands.sign_in(warehouse, "rev79", PASSWORD + "!") is None
+    assert commands.sign_in(warehouse, "nobody", PASSWORD) is None
+    assert commands.whoami(warehouse, claim).name == "rev79"
+    commands.reset_password(warehouse, "rev79", PASSWORD + "2", by="t")
+    with pytest.raises(SignedOut):
+        commands.whoami(warehouse, claim)
+    fresh = commands.sign_in(warehouse, "rev79", PASSWORD + "2")
+    assert fresh is not None and commands.whoami(warehouse, fresh).name == "rev79"
+    commands.disable_user(warehouse, "rev79", by="t")
+    assert commands.sign_in(warehouse, "rev79", PASSWORD + "2") is None
+    with pytest.raises(SignedOut):
+        commands.whoami(warehouse, fresh)
+
+
+def test_a_reviewer_sees_and_acts_on_the_items_of_their_localities_only(
+        warehouse: Path) -> None:
+    claims = users(warehouse)
+    mine = commands.inbox(warehouse, claims["rev79"], {}, None)
+    assert (mine.total, mine.items["record_id"].to_list()) == (1, ["T3"])
+    assert commands.inbox(warehouse, claims["boss"], {}, None).total == 3
+    (other, version), (own, own_version) = item_of(warehouse, "T1"), item_of(warehouse, "T3")
+    with pytest.raises(NotFound):
+        commands.open_item(warehouse, claims["rev79"], other)
+    with pytest.raises(NotFound):
+        commands.act_as(warehouse, claims["rev79"], "resolve", {other: version}, note="x")
+    with pytest.raises(NotAllowed):
+        commands.act_as(warehouse, claims["audit"], "resolve", {own: own_version}, note="x")
+    with pytest.raises(NotAllowed):
+        commands.act_as(warehouse, claims["rev79"], "assign", {own: own_version}, note=None,
+                        assignee="someone-else")
+    assert commands.act_as(warehouse, claims["rev79"], "assign", {own: own_version},
+                           note=None, assignee="rev79") == 1
+    assert commands.inbox(warehouse, claims["rev79"], {"mine": "1"}, None).total == 1
+    with pytest.raises(Conflict):
+        commands.act_as(warehouse, claims["boss"], "resolve", {own: own_version}, note="late")
+    assert item_of(warehouse, "T1") == (other, version)
+
+
+def test_a_bulk_action_acts_only_on_the_count_confirmed(warehouse: Path) -> None:
+    boss = users(warehouse)["boss"]
+    one = parse_locality("01")
+    assert commands.bulk_count(warehouse, boss, "reject", {}, one) == 2
+    with pytest.raises(Conflict, match="now matches 2 items, not the 3"):
+        commands.bulk_act(warehouse, boss, "reject", {}, one, confirmed=3, note="dup",
+                          assignee=None)
+    assert commands.bulk_act(warehouse, boss, "reject", {}, one, confirmed=2, note="dup",
+                             assignee=None) == 2
+    _, audit = commands.read_audit(warehouse, boss, actor="boss", before=None)
+    assert audit.select("action", "note").rows() == [("rejected", "dup")] * 2

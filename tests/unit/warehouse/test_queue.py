@@ -8,11 +8,19 @@ import polars as pl
 import pytest
 
 from matching.discrepancies import FINDINGS_SCHEMA
-from popdq.errors import PopdqError
+from popdq.errors import Conflict, NotFound, PopdqError
 from popdq.localities import Locality, parse_locality
 from warehouse.db import open_warehouse
 from warehouse.findings import replace_findings
-from warehouse.queue import act_on_items, audit_trail, find_items, sync_queue
+from warehouse.queue import (
+    act_on_items,
+    audit_trail,
+    count_by_status,
+    find_items,
+    page_of_items,
+    read_item,
+    sync_queue,
+)
 from warehouse.scope import in_locality
 
 
@@ -145,3 +153,58 @@ def test_every_status_is_explained_by_the_last_audit_row(con: duckdb.DuckDBPyCon
 def test_filters_are_validated(con: duckdb.DuckDBPyConnection) -> None:
     with pytest.raises(PopdqError, match="cannot filter the queue on 'note'"):
         find_items(con, {"note": "x"})
+
+
+def test_an_action_on_a_version_that_changed_is_a_conflict_and_changes_nothing(
+        con: duckdb.DuckDBPyConnection) -> None:
+    sync(con, 1, findings(finding("R1")))
+    (item_id,) = [int(i) for (i,) in con.execute("SELECT item_id FROM queue_items").fetchall()]
+    shown = int(con.execute("SELECT version FROM queue_items").fetchall()[0][0])
+    assert act_on_items(con, [item_id], "assign", actor="a", note=None, assignee="a",
+                        expected={item_id: shown}) == 1
+    before = (snapshot(con), audit_count(con))
+    with pytest.raises(Conflict, match=r"changed since you opened it \(now in_review, assigned"):
+        act_on_items(con, [item_id], "resolve", actor="b", note="fixed",
+                     expected={item_id: shown})
+    assert (snapshot(con), audit_count(con)) == before
+    assert act_on_items(con, [item_id], "resolve", actor="a", note="fixed",
+                        expected={item_id: shown + 1}) == 1
+
+
+def test_a_night_that_refreshes_an_item_moves_its_version_on(
+        con: duckdb.DuckDBPyConnection) -> None:
+    sync(con, 1, findings(finding("R1"), finding("R2")))
+    sync(con, 2, findings(finding("R1", value="Nguyen Van B"), finding("R2")))
+    assert dict(con.execute("SELECT record_id, version FROM queue_items").fetchall()) == {
+        "R1": 1, "R2": 0}
+
+
+def test_pages_follow_queue_order_by_key_within_a_scope(
+        con: duckdb.DuckDBPyConnection) -> None:
+    rows = [{**finding(f"R{i:02}", province="79" if i % 3 else "01"), "priority": i % 4}
+            for i in range(30)]
+    sync(con, 1, findings(*rows))
+    scope = [parse_locality("79")]
+    everything = find_items(con, {}, scope=scope)
+    assert everything.height == 20 and set(everything["province"]) == {"79"}
+    pages, after = [], None
+    while True:
+        page = page_of_items(con, {}, None, scope, after=after, limit=7)
+        if page.is_empty():
+            break
+        pages.append(page)
+        after = (page["priority"][-1], page["item_id"][-1])
+    assert pl.concat(pages)["item_id"].to_list() == everything["item_id"].to_list()
+    back = page_of_items(con, {}, None, scope, before=(pages[1]["priority"][0],
+                                                       pages[1]["item_id"][0]), limit=7)
+    assert back["item_id"].to_list() == pages[0]["item_id"].to_list()
+    assert count_by_status(con, {"status": "open"}, None, scope) == {"open": 20}
+
+
+def test_an_item_outside_the_scope_is_no_item(con: duckdb.DuckDBPyConnection) -> None:
+    sync(con, 1, findings(finding("R1", province="01")))
+    item_id = int(con.execute("SELECT item_id FROM queue_items").fetchall()[0][0])
+    assert read_item(con, item_id, None)["record_id"] == "R1"
+    for scope in ([parse_locality("40")], [parse_locality("26704")], []):
+        with pytest.raises(NotFound, match=f"no queue item {item_id}"):
+            read_item(con, item_id, scope)

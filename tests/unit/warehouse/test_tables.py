@@ -10,7 +10,7 @@ from warehouse.tables import TABLES
 DUCKDB_TYPES = {
     pl.String(): "VARCHAR", pl.Int64(): "BIGINT", pl.Int32(): "INTEGER",
     pl.UInt64(): "UBIGINT", pl.Float64(): "DOUBLE", pl.Boolean(): "BOOLEAN", pl.Date(): "DATE",
-    pl.Datetime("us"): "TIMESTAMP",
+    pl.Datetime("us"): "TIMESTAMP", pl.List(pl.String()): "VARCHAR[]",
 }
 
 
