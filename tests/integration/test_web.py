@@ -1,0 +1,323 @@
+"""The reviewers' workbench over HTTP (issue #13): sign-in, scope, CSRF, throttling,
+sessions that end, conflicts, and web actions during a nightly run. One warehouse with a
+run is built for the module; each test that changes it works on its own copy."""
+
+import importlib
+import pkgutil
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+import web.routes
+from popdq import commands
+from popdq.localities import parse_locality
+from tests.integration.conftest import POPDQ, load_world, query
+from tests.integration.test_incremental import run
+from web.app import create_app
+from web.throttle import Throttle
+
+pytestmark = pytest.mark.usefixtures("shared_prefect")
+
+PASSWORD = "correct horse battery"
+HOST = "http://127.0.0.1:8800"
+
+
+@pytest.fixture(scope="module")
+def built(world: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The world loaded and run once, with a reviewer of province 40 (`rev40`), a steward
+    (`boss`) and an auditor (`eve`)."""
+    db = load_world(world, tmp_path_factory.mktemp("web") / "w.duckdb")
+    run(db)
+    commands.add_user(db, "rev40", "reviewer", [parse_locality("40")], PASSWORD, by="t")
+    commands.add_user(db, "boss", "steward", [], PASSWORD, by="t")
+    commands.add_user(db, "eve", "auditor", [], PASSWORD, by="t")
+    return db
+
+
+@pytest.fixture
+def db(built: Path, tmp_path: Path) -> Path:
+    """This test's own copy of the built warehouse."""
+    return Path(shutil.copy(built, tmp_path / "w.duckdb"))
+
+
+def client(db: Path, throttle: Throttle | None = None) -> TestClient:
+    return TestClient(create_app(db, throttle=throttle), base_url=HOST)
+
+
+def signed_in(db: Path, name: str) -> TestClient:
+    browser = client(db)
+    answer = browser.post("/login", data={"username": name, "password": PASSWORD},
+                          follow_redirects=False)
+    assert answer.status_code == 303, answer.text
+    return browser
+
+
+def form_of(browser: TestClient, path: str) -> dict[str, str]:
+    """The CSRF token and item version a page's forms carry."""
+    page = browser.get(path)
+    assert page.status_code == 200, page.text
+    return {name: re.findall(f'name="{name}" value="([^"]*)"', page.text)[0]
+            for name in ("csrf", "version") if f'name="{name}"' in page.text}
+
+
+def item_in(db: Path, province: str, kind: str | None = None) -> int:
+    found = query(db, "SELECT min(item_id) FROM queue_items WHERE status = 'open'"
+                      f" AND province = '{province}'"
+                      + (f" AND kind = '{kind}'" if kind else ""))
+    assert found[0][0] is not None
+    return int(str(found[0][0]))
+
+
+def state(db: Path, item_id: int) -> tuple[object, ...]:
+    return (*query(db, "SELECT status, assignee, version FROM queue_items"
+                       f" WHERE item_id = {item_id}")[0],
+            query(db, f"SELECT count(*) FROM queue_audit WHERE item_id = {item_id}")[0][0])
+
+
+def every_route() -> list[APIRoute]:
+    """The routes of every module of web.routes (a new one is checked too)."""
+    found = []
+    for module in pkgutil.iter_modules(web.routes.__path__):
+        router = importlib.import_module(f"web.routes.{module.name}").router
+        found += [route for route in router.routes if isinstance(route, APIRoute)]
+    return found
+
+
+def test_health_answers_and_every_page_asks_for_a_session(db: Path) -> None:
+    browser = client(db)
+    assert browser.get("/health").status_code == 200
+    for path in ("/", f"/items/{item_in(db, '40')}", "/items/999999999", "/audit"):
+        answer = browser.get(path, follow_redirects=False)
+        assert answer.status_code == 303 and answer.headers["location"].startswith("/login")
+    signed = signed_in(db, "boss")
+    cookie = signed.cookies.get("popdq_session")
+    assert cookie
+    header = signed.post("/login", data={"username": "boss", "password": PASSWORD},
+                         follow_redirects=False).headers["set-cookie"].lower()
+    assert "httponly" in header and "samesite=strict" in header and "max-age=28800" in header
+
+
+def test_a_reviewer_of_40_cannot_see_or_act_on_an_item_of_01(db: Path) -> None:
+    theirs, ours = item_in(db, "01"), item_in(db, "40")
+    browser = signed_in(db, "rev40")
+    assert browser.get(f"/items/{ours}").status_code == 200
+    missing = browser.get("/items/999999999")
+    outside = browser.get(f"/items/{theirs}")
+    assert (outside.status_code, missing.status_code) == (404, 404)
+    assert outside.text == missing.text.replace("999999999", str(theirs))
+    token = form_of(browser, f"/items/{ours}")["csrf"]
+    before = state(db, theirs)
+    for path, data in ((f"/items/{theirs}/act", {"verb": "resolve", "note": "x"}),
+                       (f"/items/{theirs}/act", {"verb": "claim"}),
+                       (f"/items/{theirs}/decide", {"decision": "confirm"}),
+                       (f"/items/{theirs}/unmask", {})):
+        forged = browser.post(path, data={"csrf": token, "version": "0", **data})
+        assert forged.status_code == 404, path
+    assert state(db, theirs) == before
+    inbox = browser.get("/?locality=01").text
+    assert re.search(r'id="total">0<', inbox)
+    assert f'href="/items/{theirs}"' not in browser.get("/").text
+
+
+def test_a_post_without_a_valid_csrf_token_is_refused_and_changes_nothing(db: Path) -> None:
+    item = item_in(db, "40")
+    browser, other = signed_in(db, "rev40"), signed_in(db, "boss")
+    shown = form_of(browser, f"/items/{item}")
+    before = state(db, item)
+    for data, headers in (
+            ({"version": shown["version"]}, {}),
+            ({"version": shown["version"], "csrf": ""}, {}),
+            ({"version": shown["version"], "csrf": form_of(other, "/")["csrf"]}, {}),
+            ({**shown}, {"Origin": "https://elsewhere.example"})):
+        refused = browser.post(f"/items/{item}/act", data={**data, "verb": "resolve",
+                                                           "note": "forged"}, headers=headers)
+        assert refused.status_code == 403
+    assert state(db, item) == before
+    posts = [route.path for route in every_route() if "POST" in route.methods
+             and route.path != "/login"]
+    assert {"/logout", "/bulk", "/items/{item_id}/act", "/items/{item_id}/decide",
+            "/items/{item_id}/unmask"} <= set(posts)
+    for path in posts:
+        assert browser.post(path.replace("{item_id}", str(item)), data={"verb": "resolve",
+                            "note": "x", "count": "1"}).status_code == 403, path
+    assert state(db, item) == before
+
+
+def test_wrong_passwords_are_refused_then_throttled_until_the_window_passes(db: Path) -> None:
+    now = [0.0]
+    browser = client(db, Throttle(clock=lambda: now[0]))
+    for _ in range(5):
+        refused = browser.post("/login", data={"username": "rev40", "password": "not it at all"},
+                               follow_redirects=False)
+        assert refused.status_code == 401 and "popdq_session" not in refused.headers.get(
+            "set-cookie", "")
+    throttled = browser.post("/login", data={"username": "rev40", "password": PASSWORD},
+                             follow_redirects=False)
+    assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) > 800
+    now[0] = 15 * 60 + 1
+    assert browser.post("/login", data={"username": "rev40", "password": PASSWORD},
+                        follow_redirects=False).status_code == 303
+
+
+def test_a_disabled_or_reset_account_s_session_stops_working(db: Path) -> None:
+    browser, other = signed_in(db, "rev40"), signed_in(db, "boss")
+    assert browser.get("/").status_code == 200
+    result = subprocess.run([str(POPDQ), "users", "disable", "rev40", "--warehouse", str(db)],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    stopped = browser.get("/", follow_redirects=False)
+    assert stopped.status_code == 303 and stopped.headers["location"] == "/login"
+    assert browser.post("/login", data={"username": "rev40", "password": PASSWORD},
+                        follow_redirects=False).status_code == 401
+    commands.reset_password(db, "boss", PASSWORD + "!", by="t")
+    assert other.get("/", follow_redirects=False).status_code == 303
+
+
+def test_two_reviewers_resolving_one_item_one_wins_the_other_sees_the_conflict(
+        db: Path) -> None:
+    item = item_in(db, "40")
+    first, second = signed_in(db, "rev40"), signed_in(db, "boss")
+    shown_first, shown_second = form_of(first, f"/items/{item}"), form_of(second, f"/items/{item}")
+    won = first.post(f"/items/{item}/act", data={**shown_first, "verb": "resolve",
+                                                  "note": "fixed at the commune"},
+                     follow_redirects=False)
+    assert won.status_code == 303
+    lost = second.post(f"/items/{item}/act", data={**shown_second, "verb": "reject",
+                                                    "note": "not an error"})
+    assert lost.status_code == 409
+    assert "changed since you opened it (now resolved)" in lost.text
+    assert query(db, f"SELECT actor, action, note FROM queue_audit WHERE item_id = {item}"
+                     " AND actor <> 'popdq-nightly'") == [
+        ("rev40", "resolved", "fixed at the commune")]
+
+
+def test_a_link_decision_on_the_web_is_the_one_popdq_link_makes(db: Path) -> None:
+    item = int(str(query(db, "SELECT min(item_id) FROM queue_items WHERE kind = 'link_review'"
+                             )[0][0]))
+    source, record_id, proposed = query(db, "SELECT source, record_id, person_id FROM"
+                                            f" queue_items WHERE item_id = {item}")[0]
+    browser = signed_in(db, "boss")
+    shown = form_of(browser, f"/items/{item}")
+    decided = browser.post(f"/items/{item}/decide", data={**shown, "decision": "confirm",
+                                                          "note": "same card"})
+    assert decided.status_code == 200 and "decision 1 recorded" in decided.text
+    assert query(db, "SELECT source, record_id, verdict, person_id, decided_by, note FROM"
+                     " link_decisions") == [(source, record_id, "confirm", proposed, "boss",
+                                             "same card")]
+    assert state(db, item)[0] == "resolved"
+
+
+def test_bulk_actions_count_then_act_on_what_was_confirmed(db: Path) -> None:
+    kind, expected = query(db, "SELECT kind, count(*) AS n FROM queue_items WHERE province ="
+                               " '40' AND status = 'open' GROUP BY kind ORDER BY n DESC")[0]
+    browser = signed_in(db, "rev40")
+    preview = browser.get(f"/bulk?kind={kind}&verb=claim")
+    count = int(re.findall(r'id="bulk-count">([\d,]+)<', preview.text)[0].replace(",", ""))
+    assert count == expected and count > 1
+    token = re.findall(r'name="csrf" value="([^"]+)"', preview.text)[0]
+    stale = browser.post("/bulk", data={"csrf": token, "verb": "claim", "count": count + 1,
+                                        "f_kind": kind})
+    assert stale.status_code == 409
+    done = browser.post("/bulk", data={"csrf": token, "verb": "claim", "count": count,
+                                       "f_kind": kind})
+    assert done.status_code == 200 and f"claim: {count:,} items" in done.text
+    assert query(db, "SELECT count(*) FROM queue_audit WHERE actor = 'rev40'"
+                     " AND new_assignee = 'rev40'")[0][0] == count
+
+
+def test_the_auditor_reads_the_trail_and_changes_nothing(db: Path) -> None:
+    item = item_in(db, "40")
+    reviewer = signed_in(db, "rev40")
+    shown = form_of(reviewer, f"/items/{item}")
+    reviewer.post(f"/items/{item}/act", data={**shown, "verb": "claim"})
+    auditor = signed_in(db, "eve")
+    trail = auditor.get("/audit?actor=rev40")
+    assert trail.status_code == 200 and f'href="/items/{item}"' in trail.text
+    assert reviewer.get("/audit").status_code == 403
+    page = auditor.get(f"/items/{item}").text
+    assert "/act" not in page and "/unmask" not in page
+    token = re.findall(r'name="csrf" value="([^"]+)"', page)[0]
+    refused = auditor.post(f"/items/{item}/act", data={"csrf": token, "verb": "resolve",
+                                                        "version": state(db, item)[2],
+                                                        "note": "x"})
+    assert refused.status_code == 403
+
+
+def test_the_inbox_pages_by_key_through_every_item_of_a_filter(db: Path) -> None:
+    browser = signed_in(db, "boss")
+    seen: list[int] = []
+    path = "/?source=tax&status=open"
+    while path:
+        page = browser.get(path).text
+        seen += [int(i) for i in re.findall(r'<td><a href="/items/(\d+)">', page)]
+        found = re.findall(r'href="(/\?[^"]+)" rel="next"', page)
+        path = found[0].replace("&amp;", "&") if found else ""
+    expected = [int(str(i)) for (i,) in query(
+        db, "SELECT item_id FROM queue_items WHERE source = 'tax' AND status = 'open'"
+            " ORDER BY priority, item_id")]
+    assert seen == expected and len(seen) > 50
+
+
+def test_web_actions_during_a_nightly_run_all_complete_and_are_all_audited(db: Path) -> None:
+    resolving = signed_in(db, "boss")
+    items = [int(str(i)) for (i,) in query(
+        db, "SELECT item_id FROM queue_items WHERE status = 'open' AND kind <> 'link_review'"
+            " ORDER BY item_id LIMIT 400")]
+    night = subprocess.Popen([str(POPDQ), "run", "--as-of", "2026-07-01", "--warehouse",
+                              str(db)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+    done: list[int] = []
+    during = 0
+    while items and (night.poll() is None or len(done) < 5):
+        item = items.pop(0)
+        shown = form_of(resolving, f"/items/{item}")
+        answer = resolving.post(f"/items/{item}/act", data={**shown, "verb": "resolve",
+                                                            "note": "during the night"},
+                                follow_redirects=False)
+        assert answer.status_code == 303, answer.text
+        done.append(item)
+        during += night.poll() is None
+    _, err = night.communicate(timeout=300)
+    assert night.returncode == 0, err
+    assert during >= 3, "the run ended before the reviewer could act during it"
+    audited = {int(str(i)) for (i,) in query(
+        db, "SELECT item_id FROM queue_audit WHERE actor = 'boss' AND action = 'resolved'"
+            " AND note = 'during the night'")}
+    assert audited == set(done)
+    assert query(db, "SELECT status FROM runs ORDER BY run_id DESC LIMIT 1") == [("succeeded",)]
+    assert {s for (s,) in query(db, "SELECT DISTINCT status FROM queue_items WHERE item_id IN"
+                                    f" ({', '.join(map(str, done))})")} == {"resolved"}
+
+
+def test_users_are_managed_from_the_command_line_in_one_line_each(db: Path) -> None:
+    def users(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(POPDQ), "users", *args, "--warehouse", str(db)],
+                              input=stdin, capture_output=True, text=True, check=False)
+
+    added = users("add", "lan", "--role", "reviewer", "--locality", "40", "--locality",
+                  "01", "--password-stdin", stdin=PASSWORD + "\n")
+    assert added.returncode == 0 and "user lan added (reviewer; 40 01)" in added.stdout
+    for args, stdin, says in (
+            (("add", "lan2", "--role", "reviewer", "--password-stdin"), PASSWORD,
+             "a reviewer needs at least one --locality"),
+            (("add", "lan3", "--role", "root", "--password-stdin"), PASSWORD, "'root'"),
+            (("add", "lan4", "--role", "steward", "--locality", "99", "--password-stdin"),
+             PASSWORD, "unknown locality '99'"),
+            (("add", "lan5", "--role", "steward", "--password-stdin"), "short\n",
+             "at least 12 characters"),
+            (("add", "lan", "--role", "steward", "--password-stdin"), PASSWORD, "exists")):
+        refused = users(*args, stdin=stdin)
+        assert refused.returncode != 0 and says in refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1
+    listed = users("list").stdout
+    assert re.search(r"lan\s+reviewer\s+40 01\s+active", listed) and "argon2" not in listed
+    assert users("reset-password", "lan", "--password-stdin",
+                 stdin="another long password\n").returncode == 0
+    assert commands.sign_in(db, "lan", "another long password") is not None
+    assert query(db, "SELECT action FROM account_audit WHERE name = 'lan' ORDER BY event_id"
+                 ) == [("added",), ("password_reset",)]

@@ -1,0 +1,50 @@
+"""An item's page as data: the source record beside the registry person, value by value,
+with the characters that differ marked where a finding is."""
+
+from dataclasses import dataclass
+
+from popdq.commands import ItemView
+from popdq.masking import mask_value
+from web.highlight import Segment, differing
+
+PAIRED = {"id_number": "person_id"}
+"""A source field compared with a registry field of another name."""
+UNPAIRED = ("record_id", "status")
+"""Fields of a source record that have no counterpart in the registry."""
+
+
+@dataclass(frozen=True)
+class Row:
+    field: str
+    registry_field: str
+    source: list[Segment]
+    registry: list[Segment]
+    flagged: bool
+    """A finding is on this field: its differing characters are marked."""
+
+
+def side_by_side(view: ItemView, *, unmask: bool) -> list[Row]:
+    """One row per field of the record: shared fields first, then the record's own; values
+    masked unless `unmask`. Only fields with a finding get their differences marked: other
+    literal differences (a date's format, Nam/M) are formatting, not findings."""
+    record, person = view.record, view.person
+    pairs = [(f, PAIRED.get(f, f)) for f in record
+             if PAIRED.get(f, f) in person and f not in UNPAIRED]
+    pairs += [(f, "") for f in record if (f, PAIRED.get(f, f)) not in pairs and f != "record_id"]
+    rows = []
+    for field, registry_field in pairs:
+        left = _shown(field, record.get(field), unmask)
+        right = _shown(registry_field, person.get(registry_field), unmask) if registry_field \
+            else ""
+        flagged = field in view.flagged
+        if flagged and left and right:
+            ours, theirs = differing(left, right)
+        else:
+            ours, theirs = [Segment(left, False)], [Segment(right, False)]
+        rows.append(Row(field, registry_field, ours, theirs, flagged))
+    return rows
+
+
+def _shown(field: str, value: str | None, unmask: bool) -> str:
+    shown = value if unmask else mask_value(field, value)
+    return shown or ""

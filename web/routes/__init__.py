@@ -1,0 +1,1 @@
+"""The workbench's routes, grouped by purpose: signing in, the inbox, the item, the audit."""
