@@ -386,13 +386,15 @@ def _bulk_ids(con: duckdb.DuckDBPyConnection, account: Account, verb: str,
 
 
 def read_audit(warehouse: Path, claim: Claim, *, actor: str | None, before: int | None,
-               limit: int = 100) -> tuple[Account, pl.DataFrame]:
-    """The audit trail of the items of the user's localities, newest first."""
+               limit: int = 100, people_only: bool = False) -> tuple[Account, pl.DataFrame]:
+    """The audit trail of the items of the user's localities, newest first (people's
+    changes only, without the nightly runs', with `people_only`)."""
     with open_warehouse(warehouse, read_only=True) as con:
         account = _account(con, claim)
         if not account.can_audit:
             raise NotAllowed("the audit trail is for auditors and stewards")
-        return account, audit_log(con, account.scope, actor=actor, before=before, limit=limit)
+        return account, audit_log(con, account.scope, actor=actor, before=before, limit=limit,
+                                  people_only=people_only)
 
 
 def evaluate(warehouse: Path) -> Estimates:

@@ -236,9 +236,10 @@ def audit_trail(con: duckdb.DuckDBPyConnection, item_id: int) -> pl.DataFrame:
 
 
 def audit_log(con: duckdb.DuckDBPyConnection, scope: Scope, *, actor: str | None,
-              before: int | None, limit: int) -> pl.DataFrame:
-    """The newest audit rows of items within a scope (of one actor), newest first, older
-    than audit row `before` (keyset paging): what an auditor reads."""
+              before: int | None, limit: int, people_only: bool = False) -> pl.DataFrame:
+    """The newest audit rows of items within a scope (of one actor; only people's, not the
+    runs', with `people_only`), newest first, older than audit row `before` (keyset
+    paging): what an auditor reads."""
     where, params = in_scope(scope, "q")
     return con.sql(
         "SELECT a.audit_id, a.changed_at, a.actor, a.action, a.item_id, q.kind, q.source,"
@@ -246,8 +247,9 @@ def audit_log(con: duckdb.DuckDBPyConnection, scope: Scope, *, actor: str | None
         " a.old_assignee, a.new_assignee, a.note, a.run_id"
         " FROM queue_audit a JOIN queue_items q ON q.item_id = a.item_id"
         f" WHERE {where} AND (?::VARCHAR IS NULL OR a.actor = ?)"
-        " AND (?::BIGINT IS NULL OR a.audit_id < ?) ORDER BY a.audit_id DESC LIMIT ?",
-        params=[*params, actor, actor, before, before, limit]).pl()
+        " AND (?::BIGINT IS NULL OR a.audit_id < ?) AND NOT (? AND a.run_id IS NOT NULL)"
+        " ORDER BY a.audit_id DESC LIMIT ?",
+        params=[*params, actor, actor, before, before, people_only, limit]).pl()
 
 
 def _write_audit(

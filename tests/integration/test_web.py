@@ -6,12 +6,19 @@ import importlib
 import pkgutil
 import re
 import shutil
+import socket
 import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from playwright.sync_api import Page, sync_playwright
 
 import web.routes
 from popdq import commands
@@ -138,7 +145,7 @@ def test_a_post_without_a_valid_csrf_token_is_refused_and_changes_nothing(db: Pa
                                                            "note": "forged"}, headers=headers)
         assert refused.status_code == 403
     assert state(db, item) == before
-    posts = [route.path for route in every_route() if "POST" in route.methods
+    posts = [route.path for route in every_route() if "POST" in (route.methods or set())
              and route.path != "/login"]
     assert {"/logout", "/bulk", "/items/{item_id}/act", "/items/{item_id}/decide",
             "/items/{item_id}/unmask"} <= set(posts)
@@ -238,6 +245,8 @@ def test_the_auditor_reads_the_trail_and_changes_nothing(db: Path) -> None:
     auditor = signed_in(db, "eve")
     trail = auditor.get("/audit?actor=rev40")
     assert trail.status_code == 200 and f'href="/items/{item}"' in trail.text
+    people = auditor.get("/audit?people=1").text
+    assert f'href="/items/{item}"' in people and "popdq-nightly" not in people
     assert reviewer.get("/audit").status_code == 403
     page = auditor.get(f"/items/{item}").text
     assert "/act" not in page and "/unmask" not in page
@@ -321,3 +330,124 @@ def test_users_are_managed_from_the_command_line_in_one_line_each(db: Path) -> N
     assert commands.sign_in(db, "lan", "another long password") is not None
     assert query(db, "SELECT action FROM account_audit WHERE name = 'lan' ORDER BY event_id"
                  ) == [("added",), ("password_reset",)]
+
+
+@dataclass(frozen=True)
+class Served:
+    url: str
+    db: Path
+    log: Path
+
+
+@pytest.fixture(scope="module")
+def served(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """`popdq web` on a free port of localhost, on its own copy of the warehouse, its log
+    (stdout and stderr) kept in a file."""
+    folder = tmp_path_factory.mktemp("served")
+    db = Path(shutil.copy(built, folder / "w.duckdb"))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = folder / "web.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen([str(POPDQ), "web", "--port", str(port), "--warehouse",
+                                    str(db)], stdout=sink, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while f"workbench: {url}/" not in log.read_text(encoding="utf-8"):
+            assert process.poll() is None, log.read_text(encoding="utf-8")
+            assert time.monotonic() < deadline, "popdq web did not say where it listens"
+            time.sleep(0.1)
+        with urllib.request.urlopen(f"{url}/health", timeout=5) as answer:
+            assert answer.status == 200
+        yield Served(url, db, log)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_in_a_browser_a_reviewer_filters_opens_sees_the_differences_and_resolves(
+        served: Served, chromium: Path, tmp_path: Path) -> None:
+    kind = str(query(served.db, "SELECT kind FROM queue_items WHERE province = '40' AND"
+                                " kind IN ('name_mismatch', 'dob_mismatch') AND status = 'open'"
+                                " GROUP BY kind ORDER BY count(*) DESC LIMIT 1")[0][0])
+    shots: list[Path] = []
+
+    def shot(page: Page, name: str) -> None:
+        shots.append(tmp_path / f"{len(shots) + 1:02}-{name}.png")
+        page.screenshot(path=str(shots[-1]), full_page=True)
+        print(f"screenshot: {shots[-1]}")
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium),
+                                    args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(f"{served.url}/")
+            assert "/login" in page.url
+            page.fill("input[name=username]", "rev40")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button:text('Sign in')")
+            page.select_option("select[name=kind]", kind)
+            page.click("button:text('Filter')")
+            rows = page.locator("table.items tbody tr")
+            assert rows.count() > 0
+            assert all(cell == kind for cell in page.locator(
+                "table.items tbody tr td:nth-child(4)").all_inner_texts())
+            shot(page, "inbox")
+            page.locator("table.items tbody tr td a").first.click()
+            item = int(page.url.rsplit("/", 1)[1])
+            assert page.locator(".side-by-side tr.flagged mark").count() > 0
+            assert page.locator("svg.waterfall rect").count() > 2
+            shot(page, "item")
+            page.fill("form.decide textarea[name=note]", "checked with the commune office")
+            page.click("button:text('Resolve')")
+            assert page.locator("#status").inner_text() == "resolved"
+            history = page.locator(".history tbody tr").last.inner_text()
+            assert "rev40" in history and "resolved" in history
+            shot(page, "resolved")
+
+            auditor = browser.new_page(viewport={"width": 1280, "height": 900})
+            auditor.goto(f"{served.url}/login")
+            auditor.fill("input[name=username]", "eve")
+            auditor.fill("input[name=password]", PASSWORD)
+            auditor.click("button:text('Sign in')")
+            auditor.click("a:text('Audit trail')")
+            row = auditor.locator("table.audit tbody tr").first.inner_text()
+            assert "rev40" in row and "resolved" in row and str(item) in row
+            assert "checked with the commune office" in row
+            shot(auditor, "audit")
+        finally:
+            browser.close()
+    assert query(served.db, "SELECT actor, action, note FROM queue_audit WHERE item_id ="
+                            f" {item} ORDER BY audit_id DESC LIMIT 1") == [
+        ("rev40", "resolved", "checked with the commune office")]
+    assert all(path.stat().st_size > 10_000 for path in shots)
+
+
+def test_the_server_log_holds_no_id_number_or_name(served: Served) -> None:
+    item = item_in(served.db, "40", "name_mismatch")
+    person, record = query(served.db, "SELECT person_id, record_id FROM queue_items"
+                                      f" WHERE item_id = {item}")[0]
+    name = str(query(served.db, f"SELECT full_name FROM registry WHERE person_id = '{person}'"
+                     )[0][0])
+    with httpx.Client(base_url=served.url, follow_redirects=True) as browser:
+        assert browser.post("/login", data={"username": "rev40", "password": PASSWORD}
+                            ).status_code == 200
+        token = re.findall(r'name="csrf" value="([^"]+)"', browser.get(f"/items/{item}").text)[0]
+        unmasked = browser.post(f"/items/{item}/unmask", data={"csrf": token})
+        shown = re.sub(r"<[^>]+>", "", unmasked.text)  # marked differences cut a name
+        assert unmasked.status_code == 200 and name in shown and str(person) in shown
+        browser.get("/", params={"assignee": name, "locality": "40"})
+        browser.get(f"/items/{name}")
+        browser.post("/login", data={"username": name, "password": str(person)})
+    time.sleep(0.5)
+    log = served.log.read_text(encoding="utf-8")
+    assert "GET /items/{item_id} 200" in log and "POST /items/{item_id}/unmask 200" in log
+    for secret in (name, *name.split()[-1:], str(person), str(record)):
+        assert secret not in log
+    assert not re.search(r"\d{9,}", log)
+    assert query(served.db, "SELECT actor, action FROM queue_audit WHERE item_id ="
+                            f" {item} ORDER BY audit_id DESC LIMIT 1") == [
+        ("rev40", "viewed_unmasked")]

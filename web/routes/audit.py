@@ -21,10 +21,12 @@ async def audit(request: Request) -> HTMLResponse:
     raw = request.query_params.get("before", "")
     if raw and not raw.isdigit():
         raise BadParameter(f"{raw[:20]!r} is not a page of the audit trail")
+    people = request.query_params.get("people") == "1"
     bench = workbench(request)
     account, rows = await bench.call(commands.read_audit, bench.warehouse, who, actor=actor,
-                                     before=int(raw) if raw else None, limit=PAGE)
+                                     before=int(raw) if raw else None, limit=PAGE,
+                                     people_only=people)
     entries = rows.to_dicts()
     older = entries[-1]["audit_id"] if len(entries) == PAGE else None
     return render(request, "audit.html", account=account, entries=entries, actor=actor or "",
-                  older=older)
+                  people=people, older=older)

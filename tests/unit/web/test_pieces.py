@@ -1,0 +1,71 @@
+"""The workbench's pure pieces: throttling, the marked differences, the waterfall, the
+filters and where a sign-in may lead."""
+
+import polars as pl
+import pytest
+
+from popdq.errors import BadParameter
+from web.charts import waterfall
+from web.filters import parse_filters, parse_key
+from web.highlight import Segment, differing
+from web.session import safe_next
+from web.throttle import Throttle
+
+
+def test_five_failures_within_the_window_hold_a_key_until_the_first_leaves_it() -> None:
+    now = [0.0]
+    throttle = Throttle(limit=5, window=900, clock=lambda: now[0])
+    for second in range(5):
+        assert throttle.wait(["user:a", "client:x"]) == 0
+        now[0] = second * 10.0
+        throttle.failed(["user:a", "client:x"])
+    assert throttle.wait(["user:a"]) == 860 and throttle.wait(["user:b", "client:x"]) == 860
+    throttle.succeeded("user:a")
+    assert throttle.wait(["user:a"]) == 0 and throttle.wait(["client:x"]) > 0
+    now[0] = 901.0
+    assert throttle.wait(["client:x"]) == 0
+    now[0] = 2000.0
+    assert throttle.wait(["client:x"]) == 0 and not throttle._failures
+
+
+def test_only_the_characters_that_differ_are_marked() -> None:
+    ours, theirs = differing("Nguyễn Văn An", "Nguyển Văn Anh")
+    assert [s.text for s in ours if s.changed] == ["ễ"]
+    assert [s.text for s in theirs if s.changed] == ["ể", "h"]
+    assert "".join(s.text for s in ours) == "Nguyễn Văn An"
+    assert differing("1990", "1990") == ([Segment("1990", False)], [Segment("1990", False)])
+
+
+def test_the_waterfall_runs_from_zero_to_the_total() -> None:
+    explanation = pl.DataFrame({"comparison": ["prior", "name", "birth"],
+                                "level": ["prior", "exact", "differs"],
+                                "weight": [-10.0, 14.0, -2.0]})
+    chart = waterfall(explanation)
+    assert chart is not None
+    prior, name, birth, total = chart.bars
+    assert (prior.positive, name.positive, birth.positive) == (False, True, False)
+    assert total.total and total.weight == 2.0
+    assert prior.x + prior.width == pytest.approx(chart.zero)
+    assert name.x == pytest.approx(prior.x) and total.x == pytest.approx(chart.zero)
+    assert waterfall(explanation.clear()) is None
+
+
+def test_filters_are_known_values_or_refused() -> None:
+    chosen = parse_filters({"kind": "name_mismatch", "locality": "40", "mine": "on",
+                            "assignee": "x", "page": "9"})
+    assert chosen.chosen == {"kind": "name_mismatch", "mine": "1"}
+    assert chosen.locality is not None and chosen.locality.level == "province"
+    assert chosen.query(after="60.5") == ("locality=40&kind=name_mismatch&assignee=x&mine=1"
+                                          "&after=60.5")
+    for bad in ({"kind": "nonsense"}, {"status": "gone"}, {"locality": "99"}):
+        with pytest.raises(BadParameter):
+            parse_filters(bad)
+    assert parse_key("60.12") == (60, 12) and parse_key(None) is None
+    with pytest.raises(BadParameter):
+        parse_key("60;DROP")
+
+
+def test_a_sign_in_leads_only_to_this_site() -> None:
+    assert safe_next("/items/3") == "/items/3"
+    for elsewhere in ("https://evil.example/", "//evil.example/", "/\\evil.example", "", None):
+        assert safe_next(elsewhere) == "/"
