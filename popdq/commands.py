@@ -294,8 +294,10 @@ def inbox(warehouse: Path, claim: Claim, filters: dict[str, str], locality: Loca
                              before=before, limit=limit + 1)
         more = page.height > limit
         page = (page.tail(limit) if before else page.head(limit)) if more else page
-        return Inbox(account, page, count_items(con, chosen, locality, account.scope),
-                     count_by_status(con, chosen, locality, account.scope),
+        by_status = count_by_status(con, chosen, locality, account.scope)
+        total = by_status.get(chosen["status"], 0) if "status" in chosen else sum(
+            by_status.values())
+        return Inbox(account, page, total, by_status,
                      has_before=(more if before else after is not None),
                      has_after=(more if not before else True))
 

@@ -175,6 +175,11 @@ def count_items(
     return int(con.execute(f"SELECT count(*) FROM queue_items{where}", params).fetchall()[0][0])
 
 
+PAGE_COLUMNS = ("item_id", "priority", "status", "kind", "criterion", "source", "record_id",
+                "field", "province", "commune", "assignee", "detail", "version")
+"""What an inbox page shows of an item: no personal value (those are on the item's page)."""
+
+
 def page_of_items(
     con: duckdb.DuckDBPyConnection,
     filters: dict[str, str],
@@ -185,9 +190,10 @@ def page_of_items(
     before: tuple[int, int] | None = None,
     limit: int,
 ) -> pl.DataFrame:
-    """One page of the items a filter matches, in queue order (priority, item id), just
-    after or just before a (priority, item id) key: keyset paging, so a page deep in a
-    million items costs what the first one does (no OFFSET over the rows before it)."""
+    """One page of the items a filter matches (`PAGE_COLUMNS`), in queue order (priority,
+    item id), just after or just before a (priority, item id) key: keyset paging, so a page
+    deep in a million items costs what the first one does (no OFFSET over the rows before
+    it). The page's ids are found on the ordering and filter columns alone, then read."""
     where, params = _where(filters, locality, scope)
     order = "priority, item_id"
     if after is not None:
@@ -197,9 +203,10 @@ def page_of_items(
         where += " AND (priority < ? OR (priority = ? AND item_id < ?))"
         params += [before[0], before[0], before[1]]
         order = "priority DESC, item_id DESC"
-    page = con.sql(f"SELECT * EXCLUDE (version), version FROM queue_items{where}"
-                   f" ORDER BY {order} LIMIT ?", params=[*params, limit]).pl()
-    return page.reverse() if before is not None else page
+    return con.sql(
+        f"SELECT {', '.join(PAGE_COLUMNS)} FROM queue_items WHERE item_id IN"
+        f" (SELECT item_id FROM queue_items{where} ORDER BY {order} LIMIT ?)"
+        " ORDER BY priority, item_id", params=[*params, limit]).pl()
 
 
 def count_by_status(

@@ -25,5 +25,5 @@ def in_scope(scope: Sequence[Locality] | None, alias: str = "") -> tuple[str, li
     prefix = f"{alias}." if alias else ""
     provinces = [p.code for p in scope if p.level == "province"]
     communes = [c.code for c in scope if c.level == "commune"]
-    return (f"({prefix}province IN (SELECT unnest(?::VARCHAR[]))"
-            f" OR {prefix}commune IN (SELECT unnest(?::VARCHAR[])))"), [provinces, communes]
+    return (f"(list_contains(?::VARCHAR[], {prefix}province)"
+            f" OR list_contains(?::VARCHAR[], {prefix}commune))"), [provinces, communes]
