@@ -8,7 +8,7 @@ Expectations, the synthetic world) happen only in the use case that needs them.
 import datetime as dt
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -137,6 +137,8 @@ class ItemView:
     audit: pl.DataFrame
     flagged: set[str]
     """Fields of the record with a finding."""
+    second: dict[str, str | None] = field(default_factory=dict)
+    """A link to review's second candidate in the registry ({} for other items)."""
 
 
 def show_item(warehouse: Path, item_id: int, *, unmask: bool, by: str) -> ItemView:
@@ -155,6 +157,7 @@ def _item_view(con: duckdb.DuckDBPyConnection, item_id: int, *, unmask: bool, by
     found = read_findings(con, source).filter(pl.col("record_id") == record_id)
     if unmask:
         note_unmasked_view(con, item_id, actor=by)
+    second = item["registry_value"] if item["kind"] == REVIEW_KIND.name else None
     return ItemView(
         item=item,
         record=read_record(con, source, record_id),
@@ -162,6 +165,7 @@ def _item_view(con: duckdb.DuckDBPyConnection, item_id: int, *, unmask: bool, by
         explanation=read_explanation(con, source, record_id),
         audit=audit_trail(con, item_id),
         flagged=set(found["field"].to_list()) | {str(item["field"])},
+        second=read_record(con, "registry", str(second)) if second else {},
     )
 
 

@@ -19,6 +19,8 @@ class Row:
     registry_field: str
     source: list[Segment]
     registry: list[Segment]
+    second: str
+    """The value of a link to review's second candidate ('' for other items)."""
     flagged: bool
     """A finding is on this field: its differing characters are marked."""
 
@@ -41,7 +43,9 @@ def side_by_side(view: ItemView, *, unmask: bool) -> list[Row]:
             ours, theirs = differing(left, right)
         else:
             ours, theirs = [Segment(left, False)], [Segment(right, False)]
-        rows.append(Row(field, registry_field, ours, theirs, flagged))
+        second = _shown(registry_field, view.second.get(registry_field), unmask) \
+            if registry_field else ""
+        rows.append(Row(field, registry_field, ours, theirs, second, flagged))
     return rows
 
 

@@ -40,7 +40,7 @@ async def _page(request: Request, who: Claim, item_id: int, *, unmask: bool) -> 
     return render(request, "item.html", account=account, item=item, unmask=unmask,
                   rows=side_by_side(view, unmask=unmask), chart=waterfall(view.explanation),
                   explanation=view.explanation.to_dicts(), history=view.audit.to_dicts(),
-                  active=item["status"] in ACTIVE,
+                  active=item["status"] in ACTIVE, second=bool(view.second),
                   is_review=item["kind"] == REVIEW_KIND.name)
 
 
