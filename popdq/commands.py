@@ -25,9 +25,10 @@ from popdq.accounts import (
     verify_password,
 )
 from popdq.contract import DATASETS, REVIEW_KIND
+from popdq.divisions import load_divisions
 from popdq.errors import Conflict, NotAllowed, PopdqError, SignedOut
 from popdq.localities import Locality, parse_locality
-from warehouse import users
+from warehouse import reporting, users
 from warehouse.datasets import LoadSummary, dataset_versions, load_file, read_dataset, read_record
 from warehouse.db import hold_warehouse, open_warehouse, transaction
 from warehouse.exports import stream_export, write_export, write_text
@@ -52,6 +53,7 @@ from warehouse.reviews import Decided, link_totals, read_decisions, record_decis
 if TYPE_CHECKING:
     from expectations import Validation
     from flows.nightly import Outcome
+    from report import figures
 
 EXPORTS = {"matches": read_matches, "discrepancies": read_discrepancies, "queue": read_queue}
 """Export name → the reader of its rows."""
@@ -389,6 +391,63 @@ def _bulk_ids(con: duckdb.DuckDBPyConnection, account: Account, verb: str,
         chosen["assignee"] = account.name
     found = find_items(con, chosen, locality, actionable_by=verb, scope=account.scope)
     return [int(i) for i in found["item_id"]]
+
+
+TREND_RUNS = 12
+"""Runs a dashboard's trends cover (as the report's)."""
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """The reviewers' report's headline, league and trends for a user's localities."""
+
+    account: Account
+    run_id: int
+    as_of: dt.date
+    previous: int | None
+    provinces: tuple[str, ...]
+    """The provinces the figures are of (summaries are kept per province: a commune's
+    reviewer sees their province's, and their own commune's row)."""
+    headline: "figures.Headline"
+    league: list["figures.ProvinceRow"]
+    trends: "figures.Trends"
+
+
+def dashboard(warehouse: Path, claim: Claim) -> Dashboard | None:
+    """The report's figures (`report.figures`, from the runs' summaries) for the user's
+    scope; None before any run has published a summary."""
+    from report import figures
+
+    with open_warehouse(warehouse, read_only=True) as con:
+        account = _account(con, claim)
+        try:
+            runs = reporting.summarised_runs(con, TREND_RUNS)
+        except PopdqError:
+            return None
+        run_ids = runs.get_column("run_id").to_list()
+        national = figures.History(tuple(run_ids), reporting.run_records(con, run_ids),
+                                   reporting.run_findings(con, run_ids),
+                                   reporting.run_queue(con, run_ids))
+        communes = reporting.communes(con, None)
+    divisions = load_divisions()
+    if account.scope is None:
+        provinces, scoped = tuple(divisions.province_codes), national
+    else:
+        of_commune = dict(divisions.communes.select("commune_code", "province_code").iter_rows())
+        provinces = tuple(sorted({p.code if p.level == "province" else of_commune[p.code]
+                                  for p in account.scope}))
+        whole = {p.code for p in account.scope if p.level == "province"}
+        own = {p.code for p in account.scope if p.level == "commune"}
+        communes = communes.filter(pl.col("province").is_in(list(whole))
+                                   | pl.col("commune").is_in(list(own)))
+        mine = pl.col("province").is_in(list(provinces))
+        scoped = figures.History(national.run_ids, national.records.filter(mine),
+                                 national.findings.filter(mine), national.queue.filter(mine))
+    run = runs.row(-1, named=True)
+    league = [row for row in figures.league(national, communes, provinces)
+              if row.code or account.scope is None]  # records of no province: stewards'
+    return Dashboard(account, int(run["run_id"]), run["as_of"], scoped.previous, provinces,
+                     figures.headline(scoped), league, figures.trends(scoped))
 
 
 def read_audit(warehouse: Path, claim: Claim, *, actor: str | None, before: int | None,

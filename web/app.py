@@ -17,7 +17,7 @@ from popdq.errors import BadParameter, Conflict, NotAllowed, NotFound, PopdqErro
 from warehouse.lock import WarehouseBusy
 from web.access import Workbench
 from web.pages import refusal
-from web.routes import audit, auth, inbox, items
+from web.routes import assets, audit, auth, dashboard, inbox, items
 from web.session import Forged, SignInFirst, end
 from web.throttle import Throttle
 
@@ -44,7 +44,7 @@ def create_app(warehouse: Path, *, https_only: bool = False,
                        session_cookie="popdq_session", max_age=SESSION_HOURS * 3600,
                        same_site="strict", https_only=https_only)
     app.middleware("http")(_guard)
-    for module in (auth, inbox, items, audit):
+    for module in (auth, inbox, items, audit, dashboard, assets):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(packages=[("web", "static")]), name="static")
     _refusals(app)

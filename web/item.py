@@ -1,11 +1,15 @@
 """An item's page as data: the source record beside the registry person, value by value,
-with the characters that differ marked where a finding is."""
+with the characters that differ marked where a finding is (`report.highlight`, as the
+report marks them), and the match explanation as the report's waterfall."""
 
 from dataclasses import dataclass
 
+import polars as pl
+
 from popdq.commands import ItemView
 from popdq.masking import mask_value
-from web.highlight import Segment, differing
+from report.charts import Waterfall, waterfall
+from report.highlight import Segment, differences
 
 PAIRED = {"id_number": "person_id"}
 """A source field compared with a registry field of another name."""
@@ -40,15 +44,31 @@ def side_by_side(view: ItemView, *, unmask: bool) -> list[Row]:
             else ""
         flagged = field in view.flagged
         if flagged and left and right:
-            ours, theirs = differing(left, right)
+            ours, theirs = differences(left, right)
         else:
-            ours, theirs = [Segment(left, False)], [Segment(right, False)]
+            ours, theirs = _plain(left), _plain(right)
         second = _shown(registry_field, view.second.get(registry_field), unmask) \
             if registry_field else ""
         rows.append(Row(field, registry_field, ours, theirs, second, flagged))
     return rows
 
 
+def _plain(value: str) -> list[Segment]:
+    return [Segment(value, False)] if value else []
+
+
 def _shown(field: str, value: str | None, unmask: bool) -> str:
     shown = value if unmask else mask_value(field, value)
     return shown or ""
+
+
+def explained(explanation: pl.DataFrame) -> Waterfall | None:
+    """The record's link explained (comparison, level, weight in bits), as the report draws
+    it; None for a record that was never linked."""
+    if explanation.is_empty():
+        return None
+    steps = [(comparison if level == comparison else f"{comparison}: {level}", float(weight))
+             for comparison, level, weight in explanation.select(
+                 "comparison", "level", "weight").iter_rows()]
+    return waterfall(steps, title="Why they were linked: weight of each comparison (bits)",
+                     value_format=lambda bits: f"{bits:+.2f}")

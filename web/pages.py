@@ -13,8 +13,12 @@ from popdq.contract import CRITERIA, QUEUE_KINDS, SOURCE_KINDS
 from popdq.divisions import load_divisions
 from warehouse.lifecycle import STATUSES
 
-_ENV = jinja2.Environment(loader=jinja2.PackageLoader("web", "templates"), autoescape=True,
-                          undefined=jinja2.StrictUndefined)
+_ENV = jinja2.Environment(
+    loader=jinja2.ChoiceLoader([jinja2.PackageLoader("web", "templates"),
+                                jinja2.PackageLoader("report", "templates")]),
+    autoescape=True, undefined=jinja2.StrictUndefined)
+"""The workbench's templates, and the report's (its chart and difference macros,
+`charts.html`, drawn the same way in both)."""
 TEMPLATES = Jinja2Templates(env=_ENV)
 
 NO_STORE = {"Cache-Control": "no-store"}

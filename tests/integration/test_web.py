@@ -303,6 +303,22 @@ def test_web_actions_during_a_nightly_run_all_complete_and_are_all_audited(db: P
                                     f" ({', '.join(map(str, done))})")} == {"resolved"}
 
 
+def test_the_dashboard_shows_the_report_s_figures_for_one_s_localities(db: Path) -> None:
+    records = query(db, "SELECT province, sum(records) FROM run_records WHERE run_id ="
+                        " (SELECT max(run_id) FROM run_records) GROUP BY ALL")
+    per_province = {str(p): int(str(n)) for p, n in records}
+    mine = signed_in(db, "rev40").get("/dashboard").text
+    headline = re.findall(r'Records checked</span><b>([\d,]+)</b>', mine)
+    assert headline == [f"{per_province['40']:,}"]
+    assert re.findall(r"<summary>([^<]+)</summary>", mine) == ["40 Nghệ An"]
+    everything = signed_in(db, "boss").get("/dashboard").text
+    assert re.findall(r'Records checked</span><b>([\d,]+)</b>', everything) == [
+        f"{sum(per_province.values()):,}"]
+    assert {"40 Nghệ An", "79 Thành phố Hồ Chí Minh"} <= set(
+        re.findall(r"<summary>([^<]+)</summary>", everything))
+    assert 'class="chart chart-lines"' in everything
+
+
 def test_users_are_managed_from_the_command_line_in_one_line_each(db: Path) -> None:
     def users(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
         return subprocess.run([str(POPDQ), "users", *args, "--warehouse", str(db)],
@@ -398,8 +414,8 @@ def test_in_a_browser_a_reviewer_filters_opens_sees_the_differences_and_resolves
             shot(page, "inbox")
             page.locator("table.items tbody tr td a").first.click()
             item = int(page.url.rsplit("/", 1)[1])
-            assert page.locator(".side-by-side tr.flagged mark").count() > 0
-            assert page.locator("svg.waterfall rect").count() > 2
+            assert page.locator(".side-by-side tr.flagged mark.diff").count() > 0
+            assert page.locator("svg.chart-waterfall rect").count() > 2
             shot(page, "item")
             page.fill("form.decide textarea[name=note]", "checked with the commune office")
             page.click("button:text('Resolve')")

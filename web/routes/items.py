@@ -11,8 +11,7 @@ from popdq.contract import REVIEW_KIND
 from popdq.errors import BadParameter, NotFound
 from warehouse.lifecycle import ACTIVE
 from web.access import workbench
-from web.charts import waterfall
-from web.item import side_by_side
+from web.item import explained, side_by_side
 from web.pages import render
 from web.session import checked_form, claim
 
@@ -38,7 +37,7 @@ async def _page(request: Request, who: Claim, item_id: int, *, unmask: bool) -> 
                                      unmask=unmask)
     item = view.item
     return render(request, "item.html", account=account, item=item, unmask=unmask,
-                  rows=side_by_side(view, unmask=unmask), chart=waterfall(view.explanation),
+                  rows=side_by_side(view, unmask=unmask), chart=explained(view.explanation),
                   explanation=view.explanation.to_dicts(), history=view.audit.to_dicts(),
                   active=item["status"] in ACTIVE, second=bool(view.second),
                   is_review=item["kind"] == REVIEW_KIND.name)

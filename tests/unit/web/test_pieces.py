@@ -1,13 +1,12 @@
-"""The workbench's pure pieces: throttling, the marked differences, the waterfall, the
-filters and where a sign-in may lead."""
+"""The workbench's pure pieces: throttling, the waterfall of an item, the filters and where
+a sign-in may lead."""
 
 import polars as pl
 import pytest
 
 from popdq.errors import BadParameter
-from web.charts import waterfall
 from web.filters import parse_filters, parse_key
-from web.highlight import Segment, differing
+from web.item import explained
 from web.session import safe_next
 from web.throttle import Throttle
 
@@ -28,26 +27,16 @@ def test_five_failures_within_the_window_hold_a_key_until_the_first_leaves_it() 
     assert throttle.wait(["client:x"]) == 0 and not throttle._failures
 
 
-def test_only_the_characters_that_differ_are_marked() -> None:
-    ours, theirs = differing("Nguyễn Văn An", "Nguyển Văn Anh")
-    assert [s.text for s in ours if s.changed] == ["ễ"]
-    assert [s.text for s in theirs if s.changed] == ["ể", "h"]
-    assert "".join(s.text for s in ours) == "Nguyễn Văn An"
-    assert differing("1990", "1990") == ([Segment("1990", False)], [Segment("1990", False)])
-
-
-def test_the_waterfall_runs_from_zero_to_the_total() -> None:
+def test_an_item_shows_the_report_s_waterfall_of_its_link() -> None:
     explanation = pl.DataFrame({"comparison": ["prior", "name", "birth"],
                                 "level": ["prior", "exact", "differs"],
                                 "weight": [-10.0, 14.0, -2.0]})
-    chart = waterfall(explanation)
-    assert chart is not None
-    prior, name, birth, total = chart.bars
-    assert (prior.positive, name.positive, birth.positive) == (False, True, False)
-    assert total.total and total.weight == 2.0
-    assert prior.x + prior.width == pytest.approx(chart.zero)
-    assert name.x == pytest.approx(prior.x) and total.x == pytest.approx(chart.zero)
-    assert waterfall(explanation.clear()) is None
+    chart = explained(explanation)
+    assert chart is not None and len(chart.bars) == 4
+    assert [label.text for label in chart.labels] == ["prior", "name: exact", "birth: differs",
+                                                      "total"]
+    assert [value.text for value in chart.values][-1] == "+2.00"
+    assert explained(explanation.clear()) is None
 
 
 def test_filters_are_known_values_or_refused() -> None:
