@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 PACKAGES = ("popdq", "flows", "flows.environment", "report", "warehouse", "expectations",
-            "matching", "synth", "popdq.contract", "popdq.localities", "popdq.commands")
+            "matching", "synth", "popdq.contract", "popdq.localities", "popdq.commands",
+            "popdq.accounts", "web", "web.app")
 
 
 def test_importing_a_package_changes_neither_the_environment_nor_the_disk(
