@@ -5,6 +5,7 @@ name): `web.app` logs one line per request with the route's pattern only. Nothin
 of a request (form bodies, cookies) is ever logged.
 """
 
+import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import uvicorn
 
 from popdq.commands import require_warehouse
+from popdq.errors import PopdqError
 from web.app import create_app
 
 LOG_CONFIG: dict[str, Any] = {
@@ -47,10 +49,21 @@ def serve_workbench(warehouse: Path, host: str, port: int, *, https_only: bool =
                     started: Callable[[str], None] = lambda url: None) -> None:
     """Serve until interrupted; `started` gets the address once the port is bound."""
     require_warehouse(warehouse)
+    _check_free(host, port)
     app = create_app(warehouse, https_only=https_only)
     config = uvicorn.Config(app, host=host, port=port, log_config=LOG_CONFIG,
                             access_log=False, server_header=False, proxy_headers=False,
                             lifespan="off")
     shown = f"[{host}]" if ":" in host else host
     server = _Server(config, started, f"http://{shown}:{port}/")
-    server.run()  # a port it cannot bind: uvicorn says so in one line and exits 1
+    server.run()
+
+
+def _check_free(host: str, port: int) -> None:
+    """A port taken (or an address not of this machine) is one line before anything starts
+    (uvicorn would log it among its own lines)."""
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        raise PopdqError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
