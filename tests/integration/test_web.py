@@ -198,6 +198,7 @@ def test_two_reviewers_resolving_one_item_one_wins_the_other_sees_the_conflict(
                                                     "note": "not an error"})
     assert lost.status_code == 409
     assert "changed since you opened it (now resolved)" in lost.text
+    assert ">not an error</textarea>" in lost.text  # the loser's note is still in the form
     assert query(db, f"SELECT actor, action, note FROM queue_audit WHERE item_id = {item}"
                      " AND actor <> 'popdq-nightly'") == [
         ("rev40", "resolved", "fixed at the commune")]

@@ -3,12 +3,12 @@ reviewer does to it — claim, assign, resolve, reject, reopen, and for a link t
 decisions the linker honours (confirm, not this person, another person)."""
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from popdq import commands
 from popdq.accounts import Claim
 from popdq.contract import REVIEW_KIND
-from popdq.errors import BadParameter, NotFound
+from popdq.errors import BadParameter, Conflict, NotFound
 from warehouse.lifecycle import ACTIVE
 from web.access import workbench
 from web.item import explained, side_by_side
@@ -31,16 +31,20 @@ def item_number(text: str) -> int:
     return int(text)
 
 
-async def _page(request: Request, who: Claim, item_id: int, *, unmask: bool) -> HTMLResponse:
+async def _page(request: Request, who: Claim, item_id: int, *, unmask: bool,
+                conflict: Conflict | None = None, note: str | None = None) -> HTMLResponse:
+    """The item's page; after a `conflict`, the item as it is now (409), the reason on top
+    and the reviewer's note kept in the form, so nothing they wrote is lost."""
     bench = workbench(request)
     account, view = await bench.call(commands.open_item, bench.warehouse, who, item_id,
                                      unmask=unmask)
     item = view.item
-    return render(request, "item.html", account=account, item=item, unmask=unmask,
-                  rows=side_by_side(view, unmask=unmask), chart=explained(view.explanation),
-                  explanation=view.explanation.to_dicts(), history=view.audit.to_dicts(),
+    return render(request, "item.html", 409 if conflict else 200, account=account, item=item,
+                  unmask=unmask, rows=side_by_side(view, unmask=unmask),
+                  chart=explained(view.explanation), history=view.audit.to_dicts(),
                   active=item["status"] in ACTIVE, second=bool(view.second),
-                  is_review=item["kind"] == REVIEW_KIND.name)
+                  is_review=item["kind"] == REVIEW_KIND.name,
+                  conflict=str(conflict) if conflict else None, note=note or "")
 
 
 @router.get("/items/{item_id}")
@@ -65,7 +69,7 @@ def _version(form_value: object) -> int:
 
 
 @router.post("/items/{item_id}/act")
-async def act(request: Request, item_id: str) -> RedirectResponse:
+async def act(request: Request, item_id: str) -> Response:
     form = await checked_form(request)
     who = claim(request)
     number = item_number(item_id)
@@ -74,17 +78,21 @@ async def act(request: Request, item_id: str) -> RedirectResponse:
         raise BadParameter(f"unknown action {verb!r}")
     assignee = who.name if verb == "claim" else (str(form.get("assignee") or "").strip()
                                                  or None)
+    note = str(form.get("note") or "").strip() or None
     bench = workbench(request)
-    await bench.call(commands.act_as, bench.warehouse, who,
-                     "assign" if verb == "claim" else verb,
-                     {number: _version(form.get("version"))},
-                     note=str(form.get("note") or "").strip() or None, assignee=assignee)
+    try:
+        await bench.call(commands.act_as, bench.warehouse, who,
+                         "assign" if verb == "claim" else verb,
+                         {number: _version(form.get("version"))}, note=note,
+                         assignee=assignee)
+    except Conflict as conflict:
+        return await _page(request, who, number, unmask=False, conflict=conflict, note=note)
     request.session["flash"] = f"item {number}: {verb} done"
     return RedirectResponse(f"/items/{number}", status_code=303)
 
 
 @router.post("/items/{item_id}/decide")
-async def decide(request: Request, item_id: str) -> RedirectResponse:
+async def decide(request: Request, item_id: str) -> Response:
     form = await checked_form(request)
     who = claim(request)
     number = item_number(item_id)
@@ -94,12 +102,16 @@ async def decide(request: Request, item_id: str) -> RedirectResponse:
     person_id = str(form.get("person_id") or "").strip() or None
     if choice == "another_person" and person_id is None:
         raise BadParameter("choose a person: give their personal identification number")
+    note = str(form.get("note") or "").strip() or None
     bench = workbench(request)
-    decided = await bench.call(
-        commands.decide_as, bench.warehouse, who, number, _version(form.get("version")),
-        VERDICTS[choice], note=str(form.get("note") or "").strip() or None,
-        person_id=person_id if choice == "another_person" else None,
-        runner_up=choice == "runner_up")
+    try:
+        decided = await bench.call(
+            commands.decide_as, bench.warehouse, who, number, _version(form.get("version")),
+            VERDICTS[choice], note=note,
+            person_id=person_id if choice == "another_person" else None,
+            runner_up=choice == "runner_up")
+    except Conflict as conflict:
+        return await _page(request, who, number, unmask=False, conflict=conflict, note=note)
     request.session["flash"] = (f"decision {decided.decision_id} recorded; the next run links"
                                 " the record so")
     return RedirectResponse(f"/items/{number}", status_code=303)
