@@ -18,12 +18,10 @@ from warehouse.lock import WarehouseBusy
 from web.access import Workbench
 from web.pages import refusal
 from web.routes import assets, audit, auth, dashboard, inbox, items
-from web.session import Forged, SignInFirst, end
+from web.session import SESSION_SECONDS, Forged, SignInFirst, end
 from web.throttle import Throttle
 
 LOG = logging.getLogger("popdq.web")
-SESSION_HOURS = 8
-"""A session ends this long after sign-in (a working day), whatever happens in it."""
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none';"
                                " base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
@@ -41,7 +39,7 @@ def create_app(warehouse: Path, *, https_only: bool = False,
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     app.state.workbench = Workbench(Path(warehouse), throttle or Throttle())
     app.add_middleware(SessionMiddleware, secret_key=commands.web_session_key(warehouse),
-                       session_cookie="popdq_session", max_age=SESSION_HOURS * 3600,
+                       session_cookie="popdq_session", max_age=SESSION_SECONDS,
                        same_site="strict", https_only=https_only)
     app.middleware("http")(_guard)
     for module in (auth, inbox, items, audit, dashboard, assets):

@@ -2,14 +2,17 @@
 the origin of a form.
 
 The session is Starlette's signed cookie (itsdangerous; HttpOnly, SameSite=strict,
-Max-Age): it holds the account name, the account's password stamp and the CSRF token,
-nothing else. Every use case checks the account again on its own connection
-(`popdq.commands._account`): a disabled account, or one whose password was reset, stops
-at its next request.
+Max-Age): it holds the account name, the account's password stamp, when it began and the
+CSRF token, nothing else. Starlette renews the cookie with every answer, so its Max-Age
+only ends an idle session; `claim` ends any session `SESSION_SECONDS` after sign-in.
+Every use case checks the account again on its own connection (`popdq.commands._account`):
+a disabled account, or one whose password was reset, stops at its next request.
 """
 
 import hmac
 import secrets
+import time
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from fastapi import Request
@@ -30,10 +33,19 @@ class Forged(Exception):
     """A form without this session's CSRF token, or posted from another site."""
 
 
-def claim(request: Request) -> Claim:
-    """The session's claim, or SignInFirst (back to this page after)."""
+SESSION_SECONDS = 8 * 3600
+"""A session ends this long after sign-in (a working day), however busy it is."""
+
+
+def claim(request: Request, now: Callable[[], float] = time.time) -> Claim:
+    """The session's claim, or SignInFirst (back to this page after) when there is none
+    or it began more than `SESSION_SECONDS` ago."""
     name, stamp = request.session.get("user"), request.session.get("stamp")
-    if not isinstance(name, str) or not isinstance(stamp, int):
+    began = request.session.get("began")
+    if not (isinstance(name, str) and isinstance(stamp, int) and isinstance(began, int)):
+        raise SignInFirst(request.url.path)
+    if now() - began > SESSION_SECONDS:
+        request.session.clear()
         raise SignInFirst(request.url.path)
     return Claim(name, stamp)
 
@@ -41,7 +53,8 @@ def claim(request: Request) -> Claim:
 def begin(request: Request, who: Claim) -> None:
     """A new session for a good sign-in: nothing of the one before it is kept."""
     request.session.clear()
-    request.session.update(user=who.name, stamp=who.stamp, csrf=secrets.token_urlsafe(32))
+    request.session.update(user=who.name, stamp=who.stamp, began=int(time.time()),
+                           csrf=secrets.token_urlsafe(32))
 
 
 def end(request: Request) -> None:

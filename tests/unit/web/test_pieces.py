@@ -3,11 +3,13 @@ a sign-in may lead."""
 
 import polars as pl
 import pytest
+from starlette.requests import Request
 
+from popdq.accounts import Claim
 from popdq.errors import BadParameter
 from web.filters import parse_filters, parse_key
 from web.item import explained
-from web.session import safe_next
+from web.session import SESSION_SECONDS, SignInFirst, claim, safe_next
 from web.throttle import Throttle
 
 
@@ -58,3 +60,16 @@ def test_a_sign_in_leads_only_to_this_site() -> None:
     assert safe_next("/items/3") == "/items/3"
     for elsewhere in ("https://evil.example/", "//evil.example/", "/\\evil.example", "", None):
         assert safe_next(elsewhere) == "/"
+
+
+def test_a_session_ends_eight_hours_after_sign_in_however_busy() -> None:
+    session = {"user": "lan", "stamp": 2, "began": 1_000, "csrf": "t"}
+    request = Request({"type": "http", "method": "GET", "path": "/items/3", "headers": [],
+                       "query_string": b"", "session": session})
+    assert claim(request, now=lambda: 1_000 + SESSION_SECONDS) == Claim("lan", 2)
+    with pytest.raises(SignInFirst) as refused:
+        claim(request, now=lambda: 1_001 + SESSION_SECONDS)
+    assert refused.value.back_to == "/items/3" and session == {}
+    with pytest.raises(SignInFirst):
+        claim(Request({"type": "http", "method": "GET", "path": "/", "headers": [],
+                       "query_string": b"", "session": {"user": "lan", "stamp": 2}}))
