@@ -10,7 +10,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, cast
 
 import duckdb
 import polars as pl
@@ -215,6 +215,7 @@ def add_user(warehouse: Path, name: str, role: str, localities: list[Locality],
     check_name(name)
     check_role(role, localities)
     password_hash = hash_password(password)
+    require_warehouse(warehouse)
     with open_warehouse(warehouse) as con:
         users.add_user(con, name=name, role=role, localities=[str(p) for p in localities],
                        password_hash=password_hash, actor=by)
@@ -263,10 +264,8 @@ def _account(con: duckdb.DuckDBPyConnection, claim: Claim) -> Account:
     found = users.read_user(con, claim.name)
     if found is None or found["disabled"] or found["password_stamp"] != claim.stamp:
         raise SignedOut("your session has ended: sign in again")
-    codes = found["localities"]
-    assert isinstance(codes, list)
-    return Account(claim.name, str(found["role"]),
-                   tuple(parse_locality(str(code)) for code in codes))
+    codes = cast(list[str], found["localities"])
+    return Account(claim.name, str(found["role"]), tuple(parse_locality(c) for c in codes))
 
 
 def whoami(warehouse: Path, claim: Claim) -> Account:
