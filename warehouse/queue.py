@@ -168,10 +168,9 @@ def find_items(
 
 
 def count_items(
-    con: duckdb.DuckDBPyConnection, filters: dict[str, str], locality: Locality | None = None,
-    scope: Scope = None,
+    con: duckdb.DuckDBPyConnection, filters: dict[str, str], locality: Locality | None = None
 ) -> int:
-    where, params = _where(filters, locality, scope)
+    where, params = _where(filters, locality)
     return int(con.execute(f"SELECT count(*) FROM queue_items{where}", params).fetchall()[0][0])
 
 
