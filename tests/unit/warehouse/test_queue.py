@@ -208,3 +208,15 @@ def test_an_item_outside_the_scope_is_no_item(con: duckdb.DuckDBPyConnection) ->
     for scope in ([parse_locality("40")], [parse_locality("26704")], []):
         with pytest.raises(NotFound, match=f"no queue item {item_id}"):
             read_item(con, item_id, scope)
+
+
+def test_a_commune_s_scope_holds_its_items_only(con: duckdb.DuckDBPyConnection) -> None:
+    sync(con, 1, findings({**finding("R1"), "commune": "26704"},
+                          {**finding("R2"), "commune": "26734"}, finding("R3")))
+    ids = dict(con.execute("SELECT record_id, item_id FROM queue_items").fetchall())
+    scope = [parse_locality("26704")]
+    assert find_items(con, {}, scope=scope)["record_id"].to_list() == ["R1"]
+    assert read_item(con, int(ids["R1"]), scope)["commune"] == "26704"
+    with pytest.raises(NotFound):
+        read_item(con, int(ids["R3"]), scope)
+    assert find_items(con, {}, scope=[parse_locality("79")]).height == 3
