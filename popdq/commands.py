@@ -392,10 +392,6 @@ def _bulk_ids(con: duckdb.DuckDBPyConnection, account: Account, verb: str,
     return [int(i) for i in found["item_id"]]
 
 
-TREND_RUNS = 12
-"""Runs a dashboard's trends cover (as the report's)."""
-
-
 @dataclass(frozen=True)
 class Dashboard:
     """The reviewers' report's headline, league and trends for a user's localities."""
@@ -416,17 +412,14 @@ def dashboard(warehouse: Path, claim: Claim) -> Dashboard | None:
     """The report's figures (`report.figures`, from the runs' summaries) for the user's
     scope; None before any run has published a summary."""
     from report import figures
+    from report.history import read_history
 
     with open_warehouse(warehouse, read_only=True) as con:
         account = _account(con, claim)
         try:
-            runs = reporting.summarised_runs(con, TREND_RUNS)
+            runs, national = read_history(con)
         except PopdqError:
             return None
-        run_ids = runs.get_column("run_id").to_list()
-        national = figures.History(tuple(run_ids), reporting.run_records(con, run_ids),
-                                   reporting.run_findings(con, run_ids),
-                                   reporting.run_queue(con, run_ids))
         communes = reporting.communes(con, None)
     divisions = load_divisions()
     if account.scope is None:
@@ -443,8 +436,7 @@ def dashboard(warehouse: Path, claim: Claim) -> Dashboard | None:
         scoped = figures.History(national.run_ids, national.records.filter(mine),
                                  national.findings.filter(mine), national.queue.filter(mine))
     run = runs.row(-1, named=True)
-    league = [row for row in figures.league(national, communes, provinces)
-              if row.code or account.scope is None]  # records of no province: stewards'
+    league = figures.league(national, communes, provinces, unplaced=account.scope is None)
     return Dashboard(account, int(run["run_id"]), run["as_of"], scoped.previous, provinces,
                      figures.headline(scoped), league, figures.trends(scoped))
 

@@ -225,11 +225,11 @@ def _ranks(places: pl.DataFrame) -> dict[str, int]:
     return {code: rank for rank, code in enumerate(ranked.get_column("province"), start=1)}
 
 
-def league(history: History, communes: pl.DataFrame, provinces: Iterable[str]
-           ) -> list[ProvinceRow]:
-    """The rows of `provinces` (with records without a province, as "", when `provinces`
-    is every province), worst first. `history` is national: ranks are among all provinces
-    whatever rows are shown."""
+def league(history: History, communes: pl.DataFrame, provinces: Iterable[str], *,
+           unplaced: bool) -> list[ProvinceRow]:
+    """The rows of `provinces`, worst first, and with `unplaced` a last row (code "") of the
+    records of no province. `history` is national: ranks are among all provinces whatever
+    rows are shown."""
     per_run = _places(history.records, history.findings, "province")
     at = {run: per_run.filter(pl.col("run_id") == run) for run in history.run_ids}
     ranks = {run: _ranks(frame) for run, frame in at.items()}
@@ -241,9 +241,8 @@ def league(history: History, communes: pl.DataFrame, provinces: Iterable[str]
         commune_rows.setdefault(commune["province"], []).append(Place(
             commune["commune"] or "", int(commune["records"]), _rates(commune),
             _score(int(commune["records"]), int(commune["flagged"]))))
-    codes = list(provinces)
-    shown: list[str | None] = [*codes, *([None] if None in rows_at[now] and
-                                         len(codes) > 1 else [])]
+    shown: list[str | None] = [*provinces, *([None] if unplaced and None in rows_at[now]
+                                             else [])]
     result = []
     for code in shown:
         row = rows_at[now].get(code)
@@ -318,12 +317,8 @@ def samples(items: pl.DataFrame, waterfalls: pl.DataFrame, per_kind: int, *, mas
             ) -> dict[str, list[Sample]]:
     """Kind → its `per_kind` most urgent items, values side by side with the differing
     characters marked (masked values compared as shown), and each linked record's waterfall."""
-    steps: dict[tuple[str, str], list[tuple[str, float]]] = {}
-    for row in waterfalls.iter_rows(named=True):
-        label = (row["comparison"] if row["level"] == row["comparison"]
-                 else f"{row['comparison']}: {row['level']}")
-        steps.setdefault((row["source"], row["record_id"]), []).append(
-            (label, float(row["weight"])))
+    steps = {(source, record_id): waterfall_steps(rows) for (source, record_id), rows in
+             waterfalls.group_by("source", "record_id", maintain_order=True)}
     found: dict[str, list[Sample]] = {}
     for row in items.sort("priority", "item_id").iter_rows(named=True):
         kept = found.setdefault(row["kind"], [])
@@ -338,9 +333,16 @@ def samples(items: pl.DataFrame, waterfalls: pl.DataFrame, per_kind: int, *, mas
             record_id=row["record_id"], field=row["field"],
             locality=row["commune"] or row["province"] or "", detail=row["detail"],
             source_value=tuple(left), registry_value=tuple(right),
-            waterfall=tuple(steps.get((row["source"], row["record_id"]), []))
-            if linked else ()))
+            waterfall=steps.get((row["source"], row["record_id"]), ()) if linked else ()))
     return found
+
+
+def waterfall_steps(explanation: pl.DataFrame) -> tuple[tuple[str, float], ...]:
+    """A record's stored explanation (`comparison`, `level`, `weight`, in order) as the
+    steps of its waterfall: `prior`, then `comparison: level` with its weight in bits."""
+    return tuple((comparison if level == comparison else f"{comparison}: {level}",
+                  float(weight)) for comparison, level, weight in
+                 explanation.select("comparison", "level", "weight").iter_rows())
 
 
 def quality(bins: pl.DataFrame, edges: int, model: LinkModel | None, history: History

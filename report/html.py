@@ -19,15 +19,13 @@ from matching.names import normalise_names
 from popdq.contract import CRITERIA, KINDS, SOURCE_KINDS
 from popdq.divisions import load_divisions
 from popdq.localities import Locality
-from report import charts, figures
-from report.figures import History
+from report import charts, drawing, figures
+from report.history import read_history
 from report.i18n import Language, language
 from warehouse import reporting
 from warehouse.exports import write_text
 from warehouse.linkage import latest_model
 
-TREND_RUNS = 12
-"""Runs the trends cover (the report's and the ones before it)."""
 SAMPLES_PER_KIND = 3
 SCORE_BINS = 20
 
@@ -42,10 +40,7 @@ def render_report(con: duckdb.DuckDBPyConnection, locality: Locality | None = No
                   lang: str = "vi", masked: bool = True) -> tuple[str, int]:
     """The report of the newest summarised run (of one locality, or all), and that run."""
     words = language(lang)
-    runs = reporting.summarised_runs(con, TREND_RUNS)
-    run_ids = runs.get_column("run_id").to_list()
-    national = History(tuple(run_ids), reporting.run_records(con, run_ids),
-                       reporting.run_findings(con, run_ids), reporting.run_queue(con, run_ids))
+    runs, national = read_history(con)
     divisions = load_divisions()
     province = _province_of(locality, divisions.communes)
     scoped = national.within(province)
@@ -62,7 +57,7 @@ def render_report(con: duckdb.DuckDBPyConnection, locality: Locality | None = No
         "previous": scoped.previous, "scope": _scope(locality, divisions, words),
         "summary_province": province if locality and locality.level == "commune" else None,
         "headline": figures.headline(scoped),
-        "league": figures.league(national, communes, shown),
+        "league": figures.league(national, communes, shown, unplaced=locality is None),
         "province_names": divisions.province_names,
         "commune_names": dict(divisions.communes.select("commune_code", "name").iter_rows()),
         "kinds": figures.kinds(scoped, {k: v.criterion for k, v in KINDS.items()}),
@@ -72,7 +67,7 @@ def render_report(con: duckdb.DuckDBPyConnection, locality: Locality | None = No
                                    SCORE_BINS, link_model, scoped),
         "loads": reporting.loads(con).to_dicts(),
         "writing": _writing(reporting.source_names(con, locality)).to_dicts(),
-        "history_runs": len(run_ids),
+        "history_runs": len(national.run_ids),
     }
     context["drawn"] = _charts(context, figures.trends(scoped), words)
     html = _TEMPLATES.get_template("report.html").render(context)
@@ -110,13 +105,9 @@ def _charts(context: dict[str, Any], trend: figures.Trends, words: Language
             ) -> dict[str, Any]:
     """Every chart of the page, labelled in the report's language."""
     t = words.words
-    runs = [str(t["run_label"]).format(run=r) for r in trend.run_ids]
 
     def decimal(value: float) -> str:
         return words.number(value, 1)
-
-    def whole(value: float) -> str:
-        return words.number(value)
 
     def either(value: float) -> str:
         return words.number(value, 0 if float(value).is_integer() else 1)
@@ -125,23 +116,15 @@ def _charts(context: dict[str, Any], trend: figures.Trends, words: Language
     rates = [headline.rates[c].now or 0.0 for c in CRITERIA]
     kinds: list[figures.KindRow] = context["kinds"]
     quality: figures.Quality = context["quality"]
-    league: list[figures.ProvinceRow] = context["league"]
-    queue_names = {"active": t["queue_active"], "opened": t["queue_opened"],
-                   "closed_by_reviewers": t["queue_closed"], "fixed_at_source": t["queue_fixed"]}
     return {
         "criteria": charts.bars(
             [t["criteria"][c] for c in CRITERIA], rates, [decimal(r) for r in rates],
             title=f"{t['findings']} {t['per_thousand']}", classes=list(CRITERIA)),
-        "trend_findings": charts.lines(
-            runs, [charts.Series(t["criteria"][c], c, trend.rates[c]) for c in CRITERIA],
-            title=t["trend_findings"], y_label=t["per_thousand"], tick_format=decimal),
-        "trend_queue": charts.lines(
-            runs, [charts.Series(queue_names[k], f"series-{i}", [float(v) for v in values])
-                   for i, (k, values) in enumerate(trend.queue.items(), start=1)],
-            title=t["trend_queue"], y_label=t["queue"], tick_format=whole),
+        "trends": drawing.trend_charts(trend, words),
+        "provinces": drawing.province_charts(context["league"], trend.run_ids, words),
         "kinds": charts.bars(
             [t["kinds"][k.kind] for k in kinds], [float(k.counts["total"]) for k in kinds],
-            [whole(k.counts["total"]) for k in kinds], title=t["by_kind"],
+            [words.number(k.counts["total"]) for k in kinds], title=t["by_kind"],
             classes=[k.criterion for k in kinds]),
         "scores": charts.histogram(
             quality.edges, quality.counts, title=t["score_distribution"],
@@ -154,18 +137,9 @@ def _charts(context: dict[str, Any], trend: figures.Trends, words: Language
                 source=t["sources"].get(source, source)),
             classes=["for" if w >= 0 else "against" for _, w in steps])
             for source, steps in quality.weights.items()},
-        "sparklines": {row.code: charts.sparkline(row.scores, title=f"{t['score']}: {row.code}")
-                       for row in league},
-        "province_trends": {row.code: charts.lines(
-            runs, [charts.Series(t["criteria"][c], c, row.criterion_rates[c])
-                   for c in CRITERIA],
-            title=f"{t['trend_findings']}: {row.code}", y_label=t["per_thousand"],
-            tick_format=decimal) for row in league},
-        "waterfalls": {sample.item_id: charts.waterfall(
-            sample.waterfall, title=t["explanation"], value_format=decimal,
-            total_label=t["total"])
-            for kind_samples in context["samples"].values() for sample in kind_samples
-            if sample.waterfall},
+        "waterfalls": {sample.item_id: drawing.explanation(sample.waterfall, words)
+                       for kind_samples in context["samples"].values()
+                       for sample in kind_samples if sample.waterfall},
     }
 
 

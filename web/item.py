@@ -8,8 +8,11 @@ import polars as pl
 
 from popdq.commands import ItemView
 from popdq.masking import mask_value
-from report.charts import Waterfall, waterfall
+from report import drawing
+from report.charts import Waterfall
+from report.figures import waterfall_steps
 from report.highlight import Segment, differences
+from web.pages import WORDS
 
 PAIRED = {"id_number": "person_id"}
 """A source field compared with a registry field of another name."""
@@ -67,8 +70,4 @@ def explained(explanation: pl.DataFrame) -> Waterfall | None:
     it; None for a record that was never linked."""
     if explanation.is_empty():
         return None
-    steps = [(comparison if level == comparison else f"{comparison}: {level}", float(weight))
-             for comparison, level, weight in explanation.select(
-                 "comparison", "level", "weight").iter_rows()]
-    return waterfall(steps, title="Why they were linked: weight of each comparison (bits)",
-                     value_format=lambda bits: f"{bits:+.2f}")
+    return drawing.explanation(waterfall_steps(explanation), WORDS)

@@ -11,6 +11,7 @@ from starlette.templating import Jinja2Templates
 
 from popdq.contract import CRITERIA, QUEUE_KINDS, SOURCE_KINDS
 from popdq.divisions import load_divisions
+from report.i18n import language
 from warehouse.lifecycle import STATUSES
 
 _ENV = jinja2.Environment(
@@ -20,6 +21,9 @@ _ENV = jinja2.Environment(
 """The workbench's templates, and the report's (its chart and difference macros,
 `charts.html`, drawn the same way in both)."""
 TEMPLATES = Jinja2Templates(env=_ENV)
+
+WORDS = language("en")
+"""The workbench's words and number formats where it shows the report's figures and charts."""
 
 NO_STORE = {"Cache-Control": "no-store"}
 """Pages hold personal data: no cache, shared or private, keeps them."""

@@ -9,15 +9,12 @@ from fastapi.responses import HTMLResponse
 
 from popdq import commands
 from popdq.contract import CRITERIA
-from report import charts
-from report.i18n import language
+from report import drawing
 from web.access import workbench
-from web.pages import render
+from web.pages import WORDS, render
 from web.session import claim
 
 router = APIRouter()
-
-WORDS = language("en")
 
 
 @router.get("/dashboard")
@@ -34,19 +31,5 @@ async def dashboard(request: Request) -> HTMLResponse:
 
 
 def _charts(found: commands.Dashboard) -> dict[str, Any]:
-    t = WORDS.words
-    runs = [str(t["run_label"]).format(run=r) for r in found.trends.run_ids]
-    queue_names = {"active": t["queue_active"], "opened": t["queue_opened"],
-                   "closed_by_reviewers": t["queue_closed"], "fixed_at_source": t["queue_fixed"]}
-    return {
-        "rates": charts.lines(
-            runs, [charts.Series(t["criteria"][c], c, found.trends.rates[c]) for c in CRITERIA],
-            title=t["trend_findings"], y_label=t["per_thousand"],
-            tick_format=lambda v: WORDS.number(v, 1)),
-        "queue": charts.lines(
-            runs, [charts.Series(queue_names[k], f"series-{i}", [float(v) for v in values])
-                   for i, (k, values) in enumerate(found.trends.queue.items(), start=1)],
-            title=t["trend_queue"], y_label=t["queue"], tick_format=WORDS.number),
-        "scores": {row.code: charts.sparkline(row.scores, title=f"{t['score']}: {row.code}")
-                   for row in found.league},
-    }
+    return {**drawing.trend_charts(found.trends, WORDS),
+            "provinces": drawing.province_charts(found.league, found.trends.run_ids, WORDS)}

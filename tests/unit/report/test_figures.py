@@ -53,7 +53,7 @@ def test_the_league_ranks_provinces_by_the_share_of_clean_records_worst_first() 
     rows = league(history(), pl.DataFrame(schema={
         "province": pl.String, "commune": pl.String, "records": pl.Int64,
         "flagged": pl.Int64, "correct": pl.Int64, "sufficient": pl.Int64, "clean": pl.Int64,
-        "alive": pl.Int64}), ["01", "79", "12"])
+        "alive": pl.Int64}), ["01", "79", "12"], unplaced=True)
     assert [r.code for r in rows] == ["79", "01", "12", ""]  # no records, then no province
     worst, best, empty, unknown = rows
     assert worst.score == pytest.approx(80.0) and worst.rank == 2
@@ -69,7 +69,7 @@ def test_ranks_stay_national_when_one_province_is_shown() -> None:
     (only,) = league(history(), pl.DataFrame(schema={
         "province": pl.String, "commune": pl.String, "records": pl.Int64,
         "flagged": pl.Int64, "correct": pl.Int64, "sufficient": pl.Int64, "clean": pl.Int64,
-        "alive": pl.Int64}), ["79"])
+        "alive": pl.Int64}), ["79"], unplaced=False)
     assert only.rank == 2
 
 

@@ -36,8 +36,8 @@ def test_an_item_shows_the_report_s_waterfall_of_its_link() -> None:
     chart = explained(explanation)
     assert chart is not None and len(chart.bars) == 4
     assert [label.text for label in chart.labels] == ["prior", "name: exact", "birth: differs",
-                                                      "total"]
-    assert [value.text for value in chart.values][-1] == "+2.00"
+                                                      "Total"]
+    assert [value.text for value in chart.values][-1] == "2.0"  # as the report writes it
     assert explained(explanation.clear()) is None
 
 
