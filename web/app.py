@@ -18,7 +18,7 @@ from warehouse.lock import WarehouseBusy
 from web.access import Workbench
 from web.pages import refusal
 from web.routes import assets, audit, auth, dashboard, inbox, items
-from web.session import SESSION_SECONDS, Forged, SignInFirst, end
+from web.session import SESSION_SECONDS, Forged, SignInFirst, checked_form, end
 from web.throttle import Throttle
 
 LOG = logging.getLogger("popdq.web")
@@ -44,9 +44,17 @@ def create_app(warehouse: Path, *, https_only: bool = False,
     app.middleware("http")(_guard)
     for module in (auth, inbox, items, audit, dashboard, assets):
         app.include_router(module.router)
+    app.add_api_route("/{path:path}", _no_such_form, methods=["POST"], include_in_schema=False)
     app.mount("/static", StaticFiles(packages=[("web", "static")]), name="static")
     _refusals(app)
     return app
+
+
+async def _no_such_form(request: Request) -> Response:
+    """A POST to an address that takes none: refused like any form without this session's
+    CSRF token (403, nothing done); with one, there is nothing there (404)."""
+    await checked_form(request)
+    raise NotFound("no such form")
 
 
 async def _guard(request: Request,

@@ -152,6 +152,9 @@ def test_a_post_without_a_valid_csrf_token_is_refused_and_changes_nothing(db: Pa
     for path in posts:
         assert browser.post(path.replace("{item_id}", str(item)), data={"verb": "resolve",
                             "note": "x", "count": "1"}).status_code == 403, path
+    for guessed in (f"/items/{item}", f"/items/{item}/resolve", "/queue"):  # no such forms
+        assert browser.post(guessed, data={"note": "x"}).status_code == 403, guessed
+        assert browser.post(guessed, data={"csrf": shown["csrf"]}).status_code == 404
     assert state(db, item) == before
 
 
