@@ -1,5 +1,6 @@
 """Integration tests drive the installed `popdq` command, as a steward would."""
 
+import csv
 import os
 import re
 import shutil
@@ -10,7 +11,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -19,6 +20,9 @@ import pytest
 from flows.environment import die_with_this_process
 
 POPDQ = Path(sys.executable).with_name("popdq")
+FILES = ("registry", "social_insurance", "tax", "health_insurance")
+FLOW_PERSONS, FLOW_SEED = 3000, 29
+"""The world of the `flow` fixture."""
 COUNTS = re.compile(r"^(\w+): ([\d,]+) rows read = ([\d,]+) loaded \+ ([\d,]+) quarantined")
 
 
@@ -42,7 +46,7 @@ def query(db: Path, sql: str) -> list[tuple[object, ...]]:
 
 def load_world(world: Path, db: Path) -> Path:
     """The registry and the three sources of a synthetic world, loaded into `db`."""
-    for name in ("registry", "social_insurance", "tax", "health_insurance"):
+    for name in FILES:
         assert popdq("load", name, world / f"{name}.csv", "--warehouse", db).returncode == 0
     return db
 
@@ -149,3 +153,92 @@ def shared_prefect(prefect_api: dict[str, str]) -> Iterator[None]:
     finally:
         for name in prefect_api:
             os.environ.pop(name, None)
+
+
+@dataclass
+class Flow:
+    root: Path
+    home: Path
+    world: Path
+    warehouse: Path
+    report: Path
+    docs: Path
+    exports: Path
+    outputs: list[tuple[str, str]] = field(default_factory=list)
+    """(command, its stdout and stderr) of every command run."""
+
+    def popdq(self, *args: str | Path, env: dict[str, str] | None = None
+              ) -> subprocess.CompletedProcess[str]:
+        """The installed command with this flow's own POPDQ_HOME (Prefect's home derived from
+        it, as in production: no Prefect setting the test run derived) and a permissive umask;
+        it must succeed."""
+        environ = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+        result = subprocess.run(
+            [str(POPDQ), *map(str, args)], capture_output=True, text=True, timeout=600,
+            env={**environ, "POPDQ_HOME": str(self.home), **(env or {})}, check=False,
+            preexec_fn=lambda: os.umask(0o022),
+        )
+        command = " ".join(map(str, args[:2]))
+        self.outputs.append((command, f"{result.stdout}\n{result.stderr}"))
+        assert result.returncode == 0, f"popdq {command}: {result.stderr}"
+        return result
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture(scope="package")
+def flow(tmp_path_factory: pytest.TempPathFactory) -> Flow:
+    """Two nights of a demo-like flow on its own world and POPDQ_HOME (and Prefect's
+    temporary server): the four loads, a first run, a reviewer's actions, changed extracts,
+    a second run at Prefect's INFO logging, then `report`, `validate --docs` and the
+    exports. test_privacy scans what it leaves; test_report reads its report."""
+    root = tmp_path_factory.mktemp("privacy")
+    data = root / "data"  # popdq creates every folder below root
+    flow = Flow(root, home=root / "state", world=root / "world", warehouse=data / "w.duckdb",
+                report=root / "out" / "report.html", docs=root / "docs",
+                exports=root / "exports")
+    db = ("--warehouse", flow.warehouse)
+    flow.popdq("synth", "--persons", str(FLOW_PERSONS), "--seed", str(FLOW_SEED),
+               "--out", flow.world)
+    for kind in FILES:
+        flow.popdq("load", kind, flow.world / f"{kind}.csv", *db)
+    flow.popdq("run", "--as-of", "2026-07-01", *db)
+
+    listed = flow.popdq("queue", "list", "--limit", "5", *db).stdout.splitlines()[1:4]
+    first, second, third = (line.split()[0] for line in listed)
+    flow.popdq("queue", "resolve", first, "--note", "card cancelled at the office", *db)
+    flow.popdq("queue", "reject", second, "--note", "not an error", *db)
+    flow.popdq("queue", "assign", third, "--to", "team-79", *db)
+    flow.popdq("queue", "list", "--status", "open", *db)
+
+    tax = read_csv(flow.world / "tax.csv")
+    changed = [{**r, "full_name": r["full_name"] + " Văn"} if i < 20 else r
+               for i, r in enumerate(tax) if not 20 <= i < 30]
+    changed += [{**r, "record_id": "NEW-" + r["record_id"]} for r in tax[40:45]]
+    registry = read_csv(flow.world / "registry.csv")
+    alive = next(i for i, p in enumerate(registry) if p["status"] == "alive")
+    registry[alive] = {**registry[alive], "status": "deceased", "date_of_death": "2026-06-30"}
+    night = root / "night2"
+    night.mkdir(mode=0o700)
+    flow.popdq("load", "tax", write_csv(night / "tax.csv", changed), *db)
+    flow.popdq("load", "registry", write_csv(night / "registry.csv", registry), *db)
+    night2 = flow.popdq("run", "--as-of", "2026-07-02", *db,
+                        env={"PREFECT_LOGGING_LEVEL": "INFO"})
+    assert "records linked in" in night2.stderr  # the operator's terminal shows the progress
+
+    flow.popdq("report", "--out", flow.report, *db)
+    flow.popdq("validate", "--docs", flow.docs, *db)
+    for name, suffix in (("matches", "csv"), ("discrepancies", "csv"), ("queue", "parquet")):
+        flow.popdq("export", name, "--out", flow.exports / f"{name}.{suffix}", *db)
+    return flow

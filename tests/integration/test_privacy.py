@@ -1,12 +1,13 @@
 """No personal data leaves the warehouse (Decree 13/2023), and everything popdq writes is
 owner-only.
 
-A demo-like flow on its own synthetic world and its own POPDQ_HOME: synth, the four loads, a
-first night, a reviewer's actions, a second night on changed extracts (with Prefect logging
-at INFO, as an operator may set it), `report`, `validate --docs` and the three exports. Then
-every file under POPDQ_HOME (Prefect's SQLite database with the runs' logs and artifacts,
-read column by column and byte by byte, its WAL, anything else), the run reports, the
-on-demand report, the Data Docs folder, and the stdout and stderr of every command are scanned
+The package's two-night flow (conftest `flow`) on its own world and POPDQ_HOME: synth, the
+four loads, a first night, a reviewer's actions, a second night on changed extracts (with
+Prefect logging at INFO, as an operator may set it), `report`, `validate --docs` and the
+three exports. Then every file under POPDQ_HOME (Prefect's SQLite database with the runs'
+logs and artifacts, read column by column and byte by byte, its WAL, anything else), the run
+reports, the on-demand report, the Data Docs folder, and the stdout and stderr of every
+command are scanned
 for the registry's 12-digit person_ids and full names (NFC, as written in registry.csv), and
 also for the other identifiers of the world (old 9-digit ID numbers, the sources' ID
 numbers, tax, social-insurance and card codes) and the names as the sources write them. Only
@@ -14,26 +15,22 @@ the warehouse, its `.wal` and `.work/`, and the exports may hold them.
 The commands run with a permissive umask (022), so owner-only modes are popdq's doing.
 """
 
-import csv
 import html
 import json
 import os
 import re
 import sqlite3
 import stat
-import subprocess
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from popdq.divisions import load_divisions
-from tests.integration.conftest import POPDQ, browse
+from tests.integration.conftest import FILES, FLOW_PERSONS, Flow, browse, read_csv
 
-PERSONS, SEED = 3000, 29
-FILES = ("registry", "social_insurance", "tax", "health_insurance")
 SQLITE_HEADER = b"SQLite format 3\x00"
 IDENTIFIER = re.compile(r"(?<![0-9A-Za-z])[A-Z]{0,3}\d{9,15}(?![0-9A-Za-z])")
 IDENTIFIERS = {"registry": ("person_id", "old_id_number"),
@@ -41,90 +38,6 @@ IDENTIFIERS = {"registry": ("person_id", "old_id_number"),
                "tax": ("id_number", "tax_code"), "health_insurance": ("id_number", "card_number")}
 WORD_RUN = re.compile(r"[^\W\d_]+(?:[ \u00a0]+[^\W\d_]+)*")
 JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
-
-
-@dataclass
-class Flow:
-    root: Path
-    home: Path
-    world: Path
-    warehouse: Path
-    report: Path
-    docs: Path
-    exports: Path
-    outputs: list[tuple[str, str]] = field(default_factory=list)
-    """(command, its stdout and stderr) of every command run."""
-
-    def popdq(self, *args: str | Path, env: dict[str, str] | None = None
-              ) -> subprocess.CompletedProcess[str]:
-        """The installed command with this flow's own POPDQ_HOME (Prefect's home derived from
-        it, as in production: no Prefect setting the test run derived) and a permissive umask;
-        it must succeed."""
-        environ = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-        result = subprocess.run(
-            [str(POPDQ), *map(str, args)], capture_output=True, text=True, timeout=600,
-            env={**environ, "POPDQ_HOME": str(self.home), **(env or {})}, check=False,
-            preexec_fn=lambda: os.umask(0o022),
-        )
-        command = " ".join(map(str, args[:2]))
-        self.outputs.append((command, f"{result.stdout}\n{result.stderr}"))
-        assert result.returncode == 0, f"popdq {command}: {result.stderr}"
-        return result
-
-
-def read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
-
-
-@pytest.fixture(scope="module")
-def flow(tmp_path_factory: pytest.TempPathFactory) -> Flow:
-    root = tmp_path_factory.mktemp("privacy")
-    data = root / "data"  # popdq creates every folder below root
-    flow = Flow(root, home=root / "state", world=root / "world", warehouse=data / "w.duckdb",
-                report=root / "out" / "report.html", docs=root / "docs",
-                exports=root / "exports")
-    db = ("--warehouse", flow.warehouse)
-    flow.popdq("synth", "--persons", str(PERSONS), "--seed", str(SEED), "--out", flow.world)
-    for kind in FILES:
-        flow.popdq("load", kind, flow.world / f"{kind}.csv", *db)
-    flow.popdq("run", "--as-of", "2026-07-01", *db)
-
-    listed = flow.popdq("queue", "list", "--limit", "5", *db).stdout.splitlines()[1:4]
-    first, second, third = (line.split()[0] for line in listed)
-    flow.popdq("queue", "resolve", first, "--note", "card cancelled at the office", *db)
-    flow.popdq("queue", "reject", second, "--note", "not an error", *db)
-    flow.popdq("queue", "assign", third, "--to", "team-79", *db)
-    flow.popdq("queue", "list", "--status", "open", *db)
-
-    tax = read_csv(flow.world / "tax.csv")
-    changed = [{**r, "full_name": r["full_name"] + " Văn"} if i < 20 else r
-               for i, r in enumerate(tax) if not 20 <= i < 30]
-    changed += [{**r, "record_id": "NEW-" + r["record_id"]} for r in tax[40:45]]
-    registry = read_csv(flow.world / "registry.csv")
-    alive = next(i for i, p in enumerate(registry) if p["status"] == "alive")
-    registry[alive] = {**registry[alive], "status": "deceased", "date_of_death": "2026-06-30"}
-    night = root / "night2"
-    night.mkdir(mode=0o700)
-    flow.popdq("load", "tax", write_csv(night / "tax.csv", changed), *db)
-    flow.popdq("load", "registry", write_csv(night / "registry.csv", registry), *db)
-    night2 = flow.popdq("run", "--as-of", "2026-07-02", *db,
-                        env={"PREFECT_LOGGING_LEVEL": "INFO"})
-    assert "records linked in" in night2.stderr  # the operator's terminal shows the progress
-
-    flow.popdq("report", "--out", flow.report, *db)
-    flow.popdq("validate", "--docs", flow.docs, *db)
-    for name, suffix in (("matches", "csv"), ("discrepancies", "csv"), ("queue", "parquet")):
-        flow.popdq("export", name, "--out", flow.exports / f"{name}.{suffix}", *db)
-    return flow
 
 
 @dataclass(frozen=True)
@@ -151,7 +64,7 @@ def secrets(flow: Flow) -> Secrets:
               load_divisions().communes.get_column("name").to_list() if " " in name}
     names = {n for n in names if len(n.split()) >= 2} - places  # "Xã Nguyễn Huệ" is a place
     people = read_csv(flow.world / "registry.csv")
-    assert len({p["person_id"] for p in people} & ids) == PERSONS
+    assert len({p["person_id"] for p in people} & ids) == FLOW_PERSONS
     return Secrets(frozenset(p["person_id"] for p in people), frozenset(ids),
                    frozenset(names), max(len(n.split()) for n in names))
 
