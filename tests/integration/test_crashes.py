@@ -27,7 +27,7 @@ import pytest
 
 from popdq import commands
 from tests.conftest import small_tmpfs
-from tests.integration.conftest import POPDQ, Server, popdq, query
+from tests.integration.conftest import POPDQ, Server, popdq, query, write_csv
 from warehouse.lock import lock_path, read_note
 
 FILES = ("registry", "social_insurance", "tax", "health_insurance")
@@ -221,15 +221,7 @@ def changed(source: Path, out: Path) -> Path:
         rows = list(csv.DictReader(f))
     edited = [{**r, "full_name": r["full_name"] + " Văn"} for r in rows[:20]] + rows[35:]
     edited += [{**r, "record_id": "NEW-" + r["record_id"]} for r in rows[40:45]]
-    return write_rows(out, edited)
-
-
-def write_rows(out: Path, rows: list[dict[str, str]]) -> Path:
-    with out.open("w", encoding="utf-8", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    return out
+    return write_csv(out, edited)
 
 
 @dataclass(frozen=True)
@@ -272,7 +264,7 @@ def test_a_load_killed_while_it_writes_leaves_a_whole_version(
     db = copy_warehouse(night.template, tmp_path / "w")
     with (world / "tax.csv").open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
-    big = write_rows(tmp_path / "big_tax.csv", [{**r, "record_id": f"{r['record_id']}-{i}"}
+    big = write_csv(tmp_path / "big_tax.csv", [{**r, "record_id": f"{r['record_id']}-{i}"}
                                                  for i in range(60) for r in rows])
     before = query(db, "SELECT max(load_id), (SELECT count(*) FROM source_tax) FROM load_log")
     load = start("load", "tax", big, "--warehouse", db)
@@ -362,7 +354,7 @@ def test_a_full_disk_during_a_load_is_one_line_and_keeps_the_previous_version(
     db = copy_warehouse(night.template, small_disk)
     with (world / "tax.csv").open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
-    big = write_rows(tmp_path / "big_tax.csv", [{**r, "record_id": f"{r['record_id']}-{i}"}
+    big = write_csv(tmp_path / "big_tax.csv", [{**r, "record_id": f"{r['record_id']}-{i}"}
                                                  for i in range(20) for r in rows])
     before = query(db, "SELECT max(load_id), (SELECT count(*) FROM source_tax) FROM load_log")
     filler = fill(small_disk, 100_000)
