@@ -68,6 +68,7 @@ def render_report(con: duckdb.DuckDBPyConnection, locality: Locality | None = No
         "loads": reporting.loads(con).to_dicts(),
         "writing": _writing(reporting.source_names(con, locality)).to_dicts(),
         "history_runs": len(national.run_ids),
+        "queue_status": reporting.queue_status(con, locality),
     }
     context["drawn"] = _charts(context, figures.trends(scoped), words)
     html = _TEMPLATES.get_template("report.html").render(context)

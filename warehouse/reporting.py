@@ -15,7 +15,7 @@ from popdq.contract import CRITERIA, DATASETS, SOURCE_KINDS
 from popdq.errors import PopdqError
 from popdq.localities import Locality
 from warehouse.db import registered
-from warehouse.lifecycle import ACTIVE
+from warehouse.lifecycle import ACTIVE, STATUSES
 from warehouse.scope import in_locality
 
 
@@ -123,6 +123,15 @@ def decisions(con: duckdb.DuckDBPyConnection, locality: Locality | None) -> pl.D
         " count(*) FILTER (decision = 'none') AS not_linked FROM matches"
         f" WHERE {where} GROUP BY source ORDER BY source",
         params=params).pl()
+
+
+def queue_status(con: duckdb.DuckDBPyConnection, locality: Locality | None) -> dict[str, int]:
+    """The queue's items per status now (every status, zero included)."""
+    where, params = in_locality(locality)
+    counted = dict(con.execute(
+        f"SELECT status, count(*) FROM queue_items WHERE {where} GROUP BY status",
+        params).fetchall())
+    return {status: int(counted.get(status, 0)) for status in STATUSES}
 
 
 def source_names(con: duckdb.DuckDBPyConnection, locality: Locality | None) -> pl.DataFrame:

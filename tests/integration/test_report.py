@@ -62,6 +62,7 @@ def test_a_reviewer_reads_the_morning_report_at_a_glance(
     cards = page.locator("#headline .criteria .card .label").all_inner_texts()
     assert cards == list(CRITERIA_VI)
     assert page.locator("#headline .queue .card").count() == 4  # active and throughput
+    assert "đã sửa tại nguồn" in page.locator("#headline .queue-status").inner_text()
     assert "so với lần chạy 1" in page.locator("header").inner_text()
 
     provinces = page.locator("table.league > tbody.province:not(.unknown)")

@@ -7,6 +7,7 @@ import pytest
 from popdq.contract import CRITERIA, QUEUE_KINDS, SOURCE_KINDS
 from popdq.errors import BadParameter
 from report.i18n import LANGUAGES, language
+from warehouse.lifecycle import STATUSES
 
 
 def test_vietnamese_writes_dots_for_thousands_and_a_decimal_comma() -> None:
@@ -34,7 +35,7 @@ def test_both_languages_have_the_same_words_for_every_code() -> None:
     vi, en = (language(code).words for code in LANGUAGES)
     assert set(vi) == set(en)
     for table, codes in (("criteria", CRITERIA), ("kinds", QUEUE_KINDS),
-                         ("sources", SOURCE_KINDS)):
+                         ("sources", SOURCE_KINDS), ("statuses", STATUSES)):
         assert set(vi[table]) == set(en[table]) == set(codes)
     assert [vi["criteria"][c] for c in CRITERIA] == ["Đúng", "Đủ", "Sạch", "Sống"]
 
