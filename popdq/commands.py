@@ -425,7 +425,7 @@ def dashboard(warehouse: Path, claim: Claim) -> Dashboard | None:
     if account.scope is None:
         provinces, scoped = tuple(divisions.province_codes), national
     else:
-        of_commune = dict(divisions.communes.select("commune_code", "province_code").iter_rows())
+        of_commune = divisions.province_of_commune
         provinces = tuple(sorted({p.code if p.level == "province" else of_commune[p.code]
                                   for p in account.scope}))
         whole = {p.code for p in account.scope if p.level == "province"}

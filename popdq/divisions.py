@@ -72,6 +72,16 @@ class Divisions:
         """Current province code → its name."""
         return dict(self.provinces.select("province_code", "name").iter_rows())
 
+    @property
+    def commune_names(self) -> dict[str, str]:
+        """Current commune code → its name."""
+        return dict(self.communes.select("commune_code", "name").iter_rows())
+
+    @property
+    def province_of_commune(self) -> dict[str, str]:
+        """Current commune code → the code of the province it lies in."""
+        return dict(self.communes.select("commune_code", "province_code").iter_rows())
+
 
 def available_versions() -> list[str]:
     """Division versions shipped with the package, oldest first."""

@@ -17,7 +17,7 @@ import polars as pl
 from matching.model import LinkModel
 from matching.names import normalise_names
 from popdq.contract import CRITERIA, KINDS, SOURCE_KINDS
-from popdq.divisions import load_divisions
+from popdq.divisions import Divisions, load_divisions
 from popdq.localities import Locality
 from report import charts, drawing, figures
 from report.history import read_history
@@ -42,7 +42,7 @@ def render_report(con: duckdb.DuckDBPyConnection, locality: Locality | None = No
     words = language(lang)
     runs, national = read_history(con)
     divisions = load_divisions()
-    province = _province_of(locality, divisions.communes)
+    province = _province_of(locality, divisions)
     scoped = national.within(province)
     shown = [province] if province else divisions.province_codes
     communes = reporting.communes(con, locality)
@@ -59,7 +59,7 @@ def render_report(con: duckdb.DuckDBPyConnection, locality: Locality | None = No
         "headline": figures.headline(scoped),
         "league": figures.league(national, communes, shown, unplaced=locality is None),
         "province_names": divisions.province_names,
-        "commune_names": dict(divisions.communes.select("commune_code", "name").iter_rows()),
+        "commune_names": divisions.commune_names,
         "kinds": figures.kinds(scoped, {k: v.criterion for k, v in KINDS.items()}),
         "samples": figures.samples(items, reporting.explanations(con, items),
                                    SAMPLES_PER_KIND, masked=masked),
@@ -85,20 +85,16 @@ def report_path(warehouse: Path, run_id: int) -> Path:
     return Path(warehouse).parent / "reports" / f"run-{run_id:05d}.html"
 
 
-def _province_of(locality: Locality | None, communes: pl.DataFrame) -> str | None:
-    if locality is None:
-        return None
-    if locality.level == "province":
-        return locality.code
-    return str(communes.filter(pl.col("commune_code") == locality.code)
-               .get_column("province_code").item())
+def _province_of(locality: Locality | None, divisions: Divisions) -> str | None:
+    if locality is None or locality.level == "province":
+        return None if locality is None else locality.code
+    return divisions.province_of_commune[locality.code]
 
 
-def _scope(locality: Locality | None, divisions: Any, words: Language) -> str:
+def _scope(locality: Locality | None, divisions: Divisions, words: Language) -> str:
     if locality is None:
         return str(words.words["scope_all"])
-    names = {**divisions.province_names,
-             **dict(divisions.communes.select("commune_code", "name").iter_rows())}
+    names = {**divisions.province_names, **divisions.commune_names}
     return str(words.words["scope"]).format(code=locality.code, name=names[locality.code])
 
 

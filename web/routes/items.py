@@ -9,7 +9,7 @@ from popdq import commands
 from popdq.accounts import Claim
 from popdq.contract import REVIEW_KIND
 from popdq.errors import BadParameter, Conflict, NotFound
-from warehouse.lifecycle import ACTIVE
+from warehouse.lifecycle import ACTIVE, REVIEWER_ACTIONS
 from web.access import workbench
 from web.item import explained, side_by_side
 from web.pages import render
@@ -74,7 +74,7 @@ async def act(request: Request, item_id: str) -> Response:
     who = claim(request)
     number = item_number(item_id)
     verb = str(form.get("verb") or "")
-    if verb not in ("claim", "assign", "resolve", "reject", "reopen"):
+    if verb not in ("claim", *REVIEWER_ACTIONS):
         raise BadParameter(f"unknown action {verb!r}")
     assignee = who.name if verb == "claim" else (str(form.get("assignee") or "").strip()
                                                  or None)
